@@ -1,0 +1,92 @@
+import type { Decoder, FrameSink, Framing } from '../src/framing.js'
+import { plugin } from '../src/plugin.js'
+
+const NL = 10
+const CR = 13
+const SPACE = 32
+const TAB = 9
+
+function isBlank (buf: Buffer): boolean {
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i]
+    if (c !== SPACE && c !== TAB && c !== CR) return false
+  }
+  return true
+}
+
+/**
+ * Newline-delimited frames. Each chunk is scanned once, from where the last
+ * newline was found; a partial line is kept as a list of slices and joined
+ * only when its newline arrives (a line inside one chunk is never copied).
+ * The size cap holds for the partial line too, whatever the chunking: past
+ * it the line is reported once and skipped up to its newline.
+ */
+export class NdjsonDecoder implements Decoder {
+  private parts: Buffer[] = []
+  private size = 0
+  private skipping = false
+  private readonly max: number
+  private readonly sink: FrameSink
+
+  constructor (max: number, sink: FrameSink) {
+    this.max = max
+    this.sink = sink
+  }
+
+  push (chunk: Buffer): void {
+    let start = 0
+    let nl = chunk.indexOf(NL)
+    while (nl !== -1) {
+      if (this.skipping) {
+        this.skipping = false
+      } else {
+        const size = this.size + nl - start
+        if (size > this.max) this.sink.oversize(size)
+        else this.emit(this.size === 0 ? chunk.subarray(start, nl) : Buffer.concat([...this.parts, chunk.subarray(start, nl)], size))
+      }
+      this.parts = []
+      this.size = 0
+      start = nl + 1
+      nl = start < chunk.length ? chunk.indexOf(NL, start) : -1
+    }
+    if (start >= chunk.length || this.skipping) return
+    const rest = chunk.length - start
+    if (this.size + rest > this.max) {
+      this.sink.oversize(this.size + rest)
+      this.parts = []
+      this.size = 0
+      this.skipping = true
+      return
+    }
+    this.parts.push(start === 0 ? chunk : chunk.subarray(start))
+    this.size += rest
+  }
+
+  end (): void {
+    if (this.size > 0) this.emit(Buffer.concat(this.parts, this.size))
+    this.parts = []
+    this.size = 0
+    this.skipping = false
+  }
+
+  private emit (line: Buffer): void {
+    if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, line.length - 1)
+    if (line.length === 0 || isBlank(line)) return
+    this.sink.frame(line)
+  }
+}
+
+export const ndjsonFraming: Framing = {
+  name: 'ndjson',
+  encode (message: string): string {
+    return message + '\n'
+  },
+  decoder (maxBytes: number, sink: FrameSink): Decoder {
+    return new NdjsonDecoder(maxBytes, sink)
+  }
+}
+
+/** Newline-delimited JSON framing (the default). */
+export default plugin(async function ndjson (app) {
+  app.setFraming(ndjsonFraming)
+}, { name: 'linefy-ndjson' })

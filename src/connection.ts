@@ -1,0 +1,333 @@
+import { isUtf8 } from 'node:buffer'
+import type { Duplex } from 'node:stream'
+import type { Logger } from 'pino'
+import { codes, RpcCode } from './errors.js'
+import type { Framing, Decoder, FrameSink } from './framing.js'
+import { runHooks, type AnyHook } from './hooks.js'
+import { abortWith, dispatch, dropRequest, errorLine, idJsonOf } from './pipeline.js'
+import type { JsonRpcId, Request, Sink } from './request.js'
+import type { State } from './state.js'
+
+interface Entry {
+  seq: number
+  msg: unknown
+  // a reply decided at read time (parse error, over-long line), sent in turn
+  line: string | null
+  cancelled: boolean
+}
+
+const ORDINARY_DISCONNECT = new Set(['EPIPE', 'ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED'])
+
+function isCancelNotice (msg: unknown): boolean {
+  if (msg === null || typeof msg !== 'object') return false
+  const m = msg as { method?: unknown, id?: unknown }
+  return m.id === undefined && (m.method === 'notifications/cancelled' || m.method === '$/cancelRequest')
+}
+
+function cancelTarget (msg: { method: string, params?: { requestId?: unknown, id?: unknown } }): unknown {
+  return msg.method === '$/cancelRequest' ? msg.params?.id : msg.params?.requestId
+}
+
+/** A line that must be answered without running: echo its id when it has one. */
+function refusal (msg: unknown, message: string, code: number): string | undefined {
+  if (msg !== null && typeof msg === 'object' && !Array.isArray(msg)) {
+    const m = msg as { jsonrpc?: unknown, id?: unknown }
+    if (m.jsonrpc === '2.0' && m.id === undefined) return undefined
+  }
+  return errorLine(idJsonOf(msg), { code, message })
+}
+
+export type Collector = (seq: number, line: string | undefined) => void
+
+/**
+ * One client: frames in, replies out. Requests are started in the order they
+ * were read, at most `perConnection` at a time (1 by default, so replies keep
+ * that order). Reading pauses while the peer is not draining our writes or
+ * while too many read lines wait to start, so memory stays bounded.
+ */
+export class Connection implements Sink, FrameSink {
+  readonly id: number
+  readonly state: State
+  readonly stream: Duplex | null
+  private readonly decoder: Decoder
+  private readonly framing: Framing
+  private readonly collector: Collector | null
+  private readonly onDisconnectHooks: AnyHook[]
+  private readonly perConnection: number
+  private backlog: Array<Entry | undefined> = []
+  private head = 0
+  private running = 0
+  private seq = 0
+  private out = ''
+  private pumping = false
+  private blocked = false
+  private paused = false
+  private readEnded = false
+  private ending = false
+  private requests: Map<JsonRpcId, Request> | null = null
+  private logger: Logger | null = null
+  /** Frames read and not yet answered. */
+  pending = 0
+  closing = false
+  destroyed = false
+
+  constructor (state: State, stream: Duplex | null, framing: Framing, onDisconnect: AnyHook[], collector: Collector | null) {
+    this.id = state.nextConnectionId++
+    this.state = state
+    this.stream = stream
+    this.framing = framing
+    this.decoder = framing.decoder(state.opts.maxLineBytes, this)
+    this.collector = collector
+    this.onDisconnectHooks = onDisconnect
+    this.perConnection = state.opts.perConnection
+    state.connections.add(this)
+    state.activity.connections++
+    if (stream !== null) {
+      stream.on('error', this.onError)
+      stream.on('close', this.onClose)
+    }
+  }
+
+  /** How many frames have been read so far. */
+  get framesRead (): number {
+    return this.seq
+  }
+
+  get log (): Logger {
+    let log = this.logger
+    if (log === null) log = this.logger = this.state.log.child({ conn: this.id })
+    return log
+  }
+
+  /** Begins reading; transports call this through app.serve() once onConnection hooks pass. */
+  start (): void {
+    const stream = this.stream
+    if (stream === null || this.destroyed) return
+    stream.on('data', this.onData)
+    stream.on('end', this.onEnd)
+    stream.on('drain', this.onDrain)
+    this.updateFlow()
+  }
+
+  /** Feeds bytes as if read from the stream (inject). */
+  push (chunk: Buffer): void {
+    this.decoder.push(chunk)
+  }
+
+  /** Pushes a JSON-RPC notification to the client. False once the connection is ending. */
+  notify (method: string, params?: unknown): boolean {
+    if (this.destroyed || this.ending) return false
+    const msg = params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params }
+    this.send(JSON.stringify(msg))
+    return true
+  }
+
+  // FrameSink
+
+  frame (buf: Buffer): void {
+    this.state.activity.lastActivity = Date.now()
+    const seq = this.seq++
+    this.pending++
+    if (!isUtf8(buf)) return this.enqueue(seq, undefined, errorLine('null', { code: RpcCode.PARSE_ERROR, message: 'parse error: line is not valid UTF-8' }))
+    let msg: unknown
+    try {
+      msg = JSON.parse(buf.toString())
+    } catch (err) {
+      return this.enqueue(seq, undefined, errorLine('null', { code: RpcCode.PARSE_ERROR, message: new codes.LINEFY_ERR_PARSE((err as Error).message).message }))
+    }
+    if (isCancelNotice(msg) && !this.state.contexts.has((msg as { method: string }).method)) {
+      this.cancel(cancelTarget(msg as { method: string }))
+      this.pending--
+      if (this.collector !== null) this.collector(seq, undefined)
+      return
+    }
+    this.enqueue(seq, msg, null)
+  }
+
+  oversize (bytes: number): void {
+    this.state.activity.lastActivity = Date.now()
+    const err = new codes.LINEFY_ERR_LINE_TOO_LONG(this.state.opts.maxLineBytes)
+    this.log.warn({ bytes }, 'over-long line skipped')
+    const seq = this.seq++
+    this.pending++
+    this.enqueue(seq, undefined, errorLine('null', { code: err.rpcCode, message: err.message }))
+  }
+
+  malformed (reason: string): void {
+    const err = new codes.LINEFY_ERR_MALFORMED_FRAME(reason)
+    this.log.warn({ reason }, 'malformed frame; closing the connection')
+    const seq = this.seq++
+    this.pending++
+    this.enqueue(seq, undefined, errorLine('null', { code: err.rpcCode, message: err.message }))
+    this.readEnded = true
+    this.maybeEnd()
+  }
+
+  // Sink: every frame ends here exactly once, with its reply or none
+
+  complete (seq: number, line: string | undefined): void {
+    this.running--
+    this.pending--
+    if (this.collector !== null) this.collector(seq, line)
+    else if (line !== undefined) this.send(line)
+    this.pump()
+    this.maybeEnd()
+  }
+
+  track (req: Request): void {
+    if (req.id === undefined) return
+    if (this.requests === null) this.requests = new Map()
+    this.requests.set(req.id, req)
+  }
+
+  untrack (req: Request): void {
+    if (req.id === undefined || this.requests === null) return
+    if (this.requests.get(req.id) === req) this.requests.delete(req.id)
+  }
+
+  /** Cancels a running or queued request; a line not yet started is answered -32800 in its turn. */
+  cancel (id: unknown): void {
+    const req = this.requests?.get(id as JsonRpcId)
+    if (req !== undefined) return abortWith(req, new codes.LINEFY_ERR_CANCELLED())
+    for (let i = this.head; i < this.backlog.length; i++) {
+      const e = this.backlog[i] as Entry
+      if (e.line === null && (e.msg as { id?: unknown } | null)?.id === id) {
+        e.cancelled = true
+        return
+      }
+    }
+  }
+
+  /** close() began: read nothing more, answer what was read, end when idle. */
+  beginClose (): void {
+    this.closing = true
+    this.updateFlow()
+    this.pump()
+    this.maybeEnd()
+  }
+
+  /** The close() grace period is over: abort what still runs. */
+  expire (): void {
+    if (this.requests === null) return
+    for (const req of [...this.requests.values()]) abortWith(req, new codes.LINEFY_ERR_SHUTTING_DOWN())
+  }
+
+  destroy (): void {
+    if (this.stream !== null) this.stream.destroy()
+    else this.onClose()
+  }
+
+  private enqueue (seq: number, msg: unknown, line: string | null): void {
+    this.backlog.push({ seq, msg, line, cancelled: false })
+    this.pump()
+    this.updateFlow()
+  }
+
+  private pump (): void {
+    if (this.pumping || this.destroyed) return
+    this.pumping = true
+    const backlog = this.backlog
+    while (this.head < backlog.length && this.running < this.perConnection && !this.blocked) {
+      const e = backlog[this.head] as Entry
+      backlog[this.head++] = undefined
+      this.running++
+      if (e.line !== null) this.complete(e.seq, e.line)
+      else if (e.cancelled) this.complete(e.seq, refusal(e.msg, 'request cancelled', RpcCode.CANCELLED))
+      else if (this.closing) this.complete(e.seq, refusal(e.msg, 'server shutting down', RpcCode.SHUTTING_DOWN))
+      else dispatch(this.state, this, this, e.seq, e.msg, false)
+    }
+    if (this.head === backlog.length) {
+      backlog.length = 0
+      this.head = 0
+    }
+    this.pumping = false
+  }
+
+  private updateFlow (): void {
+    const stream = this.stream
+    if (stream === null || this.destroyed) return
+    const stop = this.blocked || this.closing || this.backlog.length - this.head >= this.state.opts.maxBacklog
+    if (stop && !this.paused) {
+      this.paused = true
+      stream.pause()
+    } else if (!stop && this.paused) {
+      this.paused = false
+      stream.resume()
+    }
+  }
+
+  private send (line: string): void {
+    if (this.destroyed) return
+    if (this.out === '') {
+      this.out = this.framing.encode(line)
+      process.nextTick(flush, this)
+    } else {
+      this.out += this.framing.encode(line)
+    }
+  }
+
+  /** Writes the replies gathered this tick in one write. */
+  flush (): void {
+    const s = this.out
+    if (s === '' || this.destroyed) return
+    this.out = ''
+    if (!(this.stream as Duplex).write(s)) {
+      this.blocked = true
+      this.updateFlow()
+    }
+  }
+
+  private maybeEnd (): void {
+    if (this.ending || this.destroyed || !(this.readEnded || this.closing) || this.running !== 0 || this.head !== this.backlog.length) return
+    this.ending = true
+    if (this.stream === null) return
+    this.flush()
+    this.stream.end()
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.decoder.push(chunk)
+  }
+
+  private readonly onEnd = (): void => {
+    this.decoder.end()
+    this.readEnded = true
+    this.maybeEnd()
+  }
+
+  private readonly onDrain = (): void => {
+    this.blocked = false
+    this.pump()
+    this.updateFlow()
+    this.maybeEnd()
+  }
+
+  private readonly onError = (err: NodeJS.ErrnoException): void => {
+    if (err.code !== undefined && ORDINARY_DISCONNECT.has(err.code)) this.log.debug({ err }, 'connection reset by peer')
+    else this.log.warn({ err }, 'connection error')
+  }
+
+  private readonly onClose = (): void => {
+    if (this.destroyed) return
+    this.destroyed = true
+    this.out = ''
+    const state = this.state
+    state.connections.delete(this)
+    state.activity.connections--
+    this.backlog = []
+    this.head = 0
+    if (this.requests !== null) {
+      for (const req of [...this.requests.values()]) dropRequest(req, new codes.LINEFY_ERR_CLIENT_GONE())
+    }
+    if (this.onDisconnectHooks.length > 0) runHooks(this.onDisconnectHooks, this, undefined, afterOnDisconnect)
+    state.onConnectionClosed?.()
+  }
+}
+
+function flush (conn: Connection): void {
+  conn.flush()
+}
+
+function afterOnDisconnect (err: unknown, conn: Connection): void {
+  if (err !== null) conn.log.error({ err }, 'onDisconnect hook failed')
+}

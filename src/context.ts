@@ -1,0 +1,55 @@
+import type { TSchema } from '@sinclair/typebox'
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
+import { bind, type AnyHook, type Hooks } from './hooks.js'
+import type { WireError } from './errors.js'
+import { kErrorMapper, kHooks } from './symbols.js'
+
+export type ErrorMapper = (err: unknown, req: unknown) => WireError
+
+/** What `app.method()` records; compiled into a Context at ready(). */
+export interface MethodDefinition {
+  name: string
+  schema?: { params?: TSchema }
+  timeout?: number
+  handler: AnyHook
+  // the plugin instance the method was added on: its hooks, mapper and `this`
+  instance: object
+}
+
+/**
+ * Everything the hot path needs for one method, resolved once at ready():
+ * hook arrays bound (null when empty), the params validator compiled, the
+ * timeout read. Dispatch only branches on `!== null` and `> 0`.
+ */
+export class Context {
+  readonly name: string
+  readonly handler: AnyHook
+  readonly instance: object
+  readonly timeout: number
+  readonly validator: TypeCheck<TSchema> | null
+  readonly errorMapper: ErrorMapper
+  readonly onRequest: AnyHook[] | null
+  readonly preValidation: AnyHook[] | null
+  readonly preHandler: AnyHook[] | null
+  readonly onSend: AnyHook[] | null
+  readonly onResponse: AnyHook[] | null
+  readonly onError: AnyHook[] | null
+  readonly onTimeout: AnyHook[] | null
+
+  constructor (def: MethodDefinition) {
+    const hooks = (def.instance as { [kHooks]: Hooks })[kHooks]
+    this.name = def.name
+    this.handler = def.handler
+    this.instance = def.instance
+    this.timeout = def.timeout ?? 0
+    this.validator = def.schema?.params === undefined ? null : TypeCompiler.Compile(def.schema.params)
+    this.errorMapper = (def.instance as { [kErrorMapper]: ErrorMapper })[kErrorMapper]
+    this.onRequest = bind(hooks.onRequest)
+    this.preValidation = bind(hooks.preValidation)
+    this.preHandler = bind(hooks.preHandler)
+    this.onSend = bind(hooks.onSend)
+    this.onResponse = bind(hooks.onResponse)
+    this.onError = bind(hooks.onError)
+    this.onTimeout = bind(hooks.onTimeout)
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * A framing turns a byte stream into frames (one message each) and a message
+ * into bytes. NDJSON is the default; Content-Length (LSP) swaps in with one
+ * register call. Frames are handed over as they are found, so the decoder
+ * never holds more than one partial message.
+ */
+export interface Framing {
+  readonly name: string
+  encode (message: string): string
+  decoder (maxBytes: number, sink: FrameSink): Decoder
+}
+
+export interface Decoder {
+  push (chunk: Buffer): void
+  /** The stream ended: a trailing message without its terminator still counts. */
+  end (): void
+}
+
+export interface FrameSink {
+  frame (buf: Buffer): void
+  /** A message over maxBytes was skipped; the decoder has resynchronised. */
+  oversize (bytes: number): void
+  /** The stream cannot be framed any more; the connection will end. */
+  malformed (reason: string): void
+}

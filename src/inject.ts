@@ -1,0 +1,61 @@
+import { Connection } from './connection.js'
+import { codes } from './errors.js'
+import type { Framing } from './framing.js'
+import { runHooks, type Hooks } from './hooks.js'
+import type { LinefyInstance, Reply } from './instance.js'
+import { Phase, type State } from './state.js'
+import { kFraming, kHooks, kState } from './symbols.js'
+
+type Injectable = LinefyInstance & { [kState]: State, [kHooks]: Hooks, [kFraming]: Framing }
+
+function parse (line: string | undefined): Reply | undefined {
+  return line === undefined ? undefined : JSON.parse(line) as Reply
+}
+
+/**
+ * Runs lines through the real framing and pipeline on a fake connection,
+ * with no socket. An object is one request on a fresh connection; an array
+ * is raw lines on one connection, answered slot for slot (undefined where a
+ * line gets no reply).
+ */
+export async function inject (app: Injectable, input: object | Array<string | object>): Promise<Reply | undefined | Array<Reply | undefined>> {
+  const state = app[kState]
+  if (state.phase >= Phase.Closing) throw new codes.LINEFY_ERR_CLOSED('inject')
+  await app.ready()
+  if (state.phase >= Phase.Closing) throw new codes.LINEFY_ERR_CLOSED('inject')
+
+  const single = !Array.isArray(input)
+  const lines = single ? [JSON.stringify(input)] : input.map((l) => typeof l === 'string' ? l : JSON.stringify(l))
+  const framing = app[kFraming]
+  const hooks = app[kHooks]
+  const replies = new Map<number, string | undefined>()
+  let fed = false
+  let finished: () => void = () => {}
+  const allAnswered = new Promise<void>((resolve) => { finished = resolve })
+  const conn = new Connection(state, null, framing, hooks.onDisconnect.slice(), (seq, line) => {
+    replies.set(seq, line)
+    if (fed && conn.pending === 0) finished()
+  })
+
+  try {
+    if (hooks.onConnection.length > 0) {
+      await new Promise<void>((resolve, reject) => {
+        runHooks(hooks.onConnection.slice(), conn, undefined, (err) => err !== null ? reject(err) : resolve())
+      })
+    }
+    const firstFrame: number[] = []
+    for (const line of lines) {
+      firstFrame.push(conn.framesRead)
+      conn.push(Buffer.from(framing.encode(line)))
+    }
+    firstFrame.push(conn.framesRead)
+    fed = true
+    if (conn.pending === 0) finished()
+    await allAnswered
+
+    const out = lines.map((_, i) => firstFrame[i + 1] > firstFrame[i] ? parse(replies.get(firstFrame[i])) : undefined)
+    return single ? out[0] : out
+  } finally {
+    conn.destroy()
+  }
+}

@@ -1,0 +1,94 @@
+import type { Static, TSchema, TUnknown } from '@sinclair/typebox'
+import type { Duplex } from 'node:stream'
+import type { Logger } from 'pino'
+import type { Connection } from './connection.js'
+import type { ErrorMapper } from './context.js'
+import type { Framing } from './framing.js'
+import type { LoggerOption } from './logger.js'
+import type { PluginFn } from './plugin.js'
+import type { Request } from './request.js'
+import type { Activity, Compat } from './state.js'
+import type { ListenOptions } from './listen.js'
+
+export interface LinefyOptions {
+  /** false (default) | true | pino options | a pino instance. Logs go to stderr. */
+  logger?: LoggerOption
+  /** 'spec' (default): full JSON-RPC 2.0. 'seed': the Python daemon's wire behaviour. */
+  compat?: Compat
+  /** Handlers running at once across the instance (default 64). */
+  concurrency?: number
+  /** Requests waiting for a slot before -32004 (default 4096). */
+  maxQueue?: number
+  /** Requests one connection may have running (default 1: replies keep the order of requests). */
+  perConnection?: number
+  /** Longest accepted line in bytes (default 1 MiB). */
+  maxLineBytes?: number
+  /** Longest accepted batch (default 1000). */
+  maxBatch?: number
+  /** Read lines waiting to start on one connection before reading pauses (default 256). */
+  maxBacklog?: number
+  /** How long close() lets in-flight requests finish (default 10 s). */
+  closeGraceMs?: number
+  /** How long a plugin may take to load (default 10 s). */
+  pluginTimeout?: number
+}
+
+export interface MethodOptions<S extends TSchema = TUnknown> {
+  schema?: { params?: S }
+  /** Milliseconds before the request is answered -32003 and its signal aborted. */
+  timeout?: number
+}
+
+export type MethodHandler<P = unknown> = (this: LinefyInstance, req: Request<P>) => unknown
+export type RequestHook = ((req: Request) => unknown) | ((req: Request, done: (err?: unknown) => void) => void)
+export type OnSendHook = ((req: Request, result: unknown) => unknown) | ((req: Request, result: unknown, done: (err?: unknown, result?: unknown) => void) => void)
+export type OnErrorHook = ((req: Request, err: unknown) => unknown) | ((req: Request, err: unknown, done: (err?: unknown) => void) => void)
+export type ConnectionHook = ((conn: Connection) => unknown) | ((conn: Connection, done: (err?: unknown) => void) => void)
+export type ApplicationHook = (this: LinefyInstance, app: LinefyInstance) => unknown
+export type ControlHandlerFn = (msg: Record<string, unknown>, conn: Connection) => unknown
+
+/** A JSON-RPC reply as inject() returns it. */
+export interface Reply {
+  jsonrpc: '2.0'
+  id: string | number | null
+  result?: unknown
+  error?: { code: number, message: string, data?: unknown }
+  // control replies are plain objects
+  [key: string]: unknown
+}
+
+export type RegisterOptions<O> = O & { prefix?: string }
+
+export interface LinefyInstance {
+  readonly log: Logger
+  /** Live counters: last activity, open connections, running and queued requests. */
+  readonly activity: Readonly<Activity>
+
+  register<O = Record<string, unknown>> (plugin: PluginFn<O> | { default: PluginFn<O> }, opts?: RegisterOptions<O>): LinefyInstance & PromiseLike<undefined>
+  after (): Promise<void>
+  ready (): Promise<LinefyInstance>
+  close (): Promise<void>
+  listen (opts?: ListenOptions): Promise<LinefyInstance>
+
+  decorate (name: string | symbol, value: unknown): LinefyInstance
+  hasDecorator (name: string | symbol): boolean
+
+  addHook (name: 'onRequest' | 'preValidation' | 'preHandler' | 'onResponse' | 'onTimeout', fn: RequestHook): LinefyInstance
+  addHook (name: 'onSend', fn: OnSendHook): LinefyInstance
+  addHook (name: 'onError', fn: OnErrorHook): LinefyInstance
+  addHook (name: 'onConnection' | 'onDisconnect', fn: ConnectionHook): LinefyInstance
+  addHook (name: 'onReady' | 'preClose' | 'onClose', fn: ApplicationHook): LinefyInstance
+
+  method<S extends TSchema = TUnknown> (name: string, opts: MethodOptions<S>, handler: MethodHandler<Static<S>>): LinefyInstance
+  method (name: string, handler: MethodHandler<unknown>): LinefyInstance
+  control (type: string, handler: ControlHandlerFn): LinefyInstance
+
+  setErrorMapper (fn: ErrorMapper): LinefyInstance
+  setFraming (framing: Framing): LinefyInstance
+
+  /** Serves one client over any duplex stream: the entry point of every transport. */
+  serve (stream: Duplex): Connection
+
+  inject (message: object): Promise<Reply | undefined>
+  inject (lines: Array<string | object>): Promise<Array<Reply | undefined>>
+}

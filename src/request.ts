@@ -1,0 +1,91 @@
+import type { Logger } from 'pino'
+import type { Context } from './context.js'
+import type { Connection } from './connection.js'
+import {
+  kContext, kController, kGateDone, kIdJson, kLog, kReason, kSink, kSlot, kStage, kTimer
+} from './symbols.js'
+
+export type JsonRpcId = string | number | null
+
+/** Where a finished request's reply line goes: its connection, or its batch. */
+export interface Sink {
+  complete (slot: number, line: string | undefined): void
+}
+
+export enum Stage { Pending, Queued, Running, Done }
+
+/**
+ * One JSON-RPC request travelling the pipeline. The AbortController and the
+ * child logger are created only when a handler reads `signal` or `log`, so a
+ * request that needs neither allocates neither.
+ */
+export class Request<P = unknown> {
+  readonly id: JsonRpcId | undefined
+  readonly method: string
+  params: P
+  readonly connection: Connection;
+
+  [kContext]: Context;
+  [kSink]: Sink;
+  [kSlot]: number;
+  [kIdJson]: string;
+  [kController]: AbortController | null;
+  [kReason]: unknown;
+  [kTimer]: NodeJS.Timeout | null;
+  [kStage]: Stage;
+  [kGateDone]: (() => void) | null;
+  [kLog]: Logger | null
+
+  constructor (ctx: Context, connection: Connection, sink: Sink, slot: number, id: JsonRpcId | undefined, params: P) {
+    this.id = id
+    this.method = ctx.name
+    this.params = params
+    this.connection = connection
+    this[kContext] = ctx
+    this[kSink] = sink
+    this[kSlot] = slot
+    this[kIdJson] = id === undefined ? '' : JSON.stringify(id)
+    this[kController] = null
+    this[kReason] = undefined
+    this[kTimer] = null
+    this[kStage] = Stage.Pending
+    this[kGateDone] = null
+    this[kLog] = null
+  }
+
+  /** True for a notification: it runs, but nothing is written back. */
+  get isNotification (): boolean {
+    return this.id === undefined
+  }
+
+  /** Aborted on timeout, cancellation, client disconnect and the close() deadline. */
+  get signal (): AbortSignal {
+    let controller = this[kController]
+    if (controller === null) {
+      controller = this[kController] = new AbortController()
+      if (this[kReason] !== undefined) controller.abort(this[kReason])
+    }
+    return controller.signal
+  }
+
+  /** A pino child logger bound to the connection id, request id and method. */
+  get log (): Logger {
+    let log = this[kLog]
+    if (log === null) {
+      log = this[kLog] = this.connection.log.child({ reqId: this.id, method: this.method })
+    }
+    return log
+  }
+
+  /** The plugin instance the method was registered on, with its decorators. */
+  get server (): object {
+    return this[kContext].instance
+  }
+}
+
+export function abortRequest (req: Request, reason: unknown): void {
+  if (req[kReason] !== undefined) return
+  req[kReason] = reason
+  const controller = req[kController]
+  if (controller !== null) controller.abort(reason)
+}

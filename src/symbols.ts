@@ -1,0 +1,24 @@
+// Internal slots live under symbols so decorations can never clash with them.
+export const kState = Symbol('linefy.state')
+export const kHooks = Symbol('linefy.hooks')
+export const kPrefix = Symbol('linefy.prefix')
+export const kErrorMapper = Symbol('linefy.errorMapper')
+export const kFraming = Symbol('linefy.framing')
+export const kPluginName = Symbol('linefy.pluginName')
+export const kAvvioReady = Symbol('linefy.avvioReady')
+export const kAvvioClose = Symbol('linefy.avvioClose')
+
+export const kSkipOverride = Symbol.for('skip-override')
+export const kPluginMeta = Symbol.for('plugin-meta')
+
+// request slots
+export const kContext = Symbol('linefy.request.context')
+export const kSink = Symbol('linefy.request.sink')
+export const kSlot = Symbol('linefy.request.slot')
+export const kIdJson = Symbol('linefy.request.idJson')
+export const kController = Symbol('linefy.request.controller')
+export const kReason = Symbol('linefy.request.reason')
+export const kTimer = Symbol('linefy.request.timer')
+export const kStage = Symbol('linefy.request.stage')
+export const kGateDone = Symbol('linefy.request.gateDone')
+export const kLog = Symbol('linefy.request.log')
