@@ -40,10 +40,12 @@ export interface MethodOptions<S extends TSchema = TUnknown> {
 }
 
 export type MethodHandler<P = unknown> = (this: LinefyInstance, req: Request<P>) => unknown
-export type RequestHook = ((req: Request) => unknown) | ((req: Request, done: (err?: unknown) => void) => void)
-export type OnSendHook = ((req: Request, result: unknown) => unknown) | ((req: Request, result: unknown, done: (err?: unknown, result?: unknown) => void) => void)
-export type OnErrorHook = ((req: Request, err: unknown) => unknown) | ((req: Request, err: unknown, done: (err?: unknown) => void) => void)
-export type ConnectionHook = ((conn: Connection) => unknown) | ((conn: Connection, done: (err?: unknown) => void) => void)
+// Callback-style hooks take one more parameter; a hook may ignore it and return a promise instead.
+export type HookDoneFn = (err?: unknown) => void
+export type RequestHook = (req: Request, done: HookDoneFn) => unknown
+export type OnSendHook = (req: Request, result: unknown, done: (err?: unknown, result?: unknown) => void) => unknown
+export type OnErrorHook = (req: Request, err: unknown, done: HookDoneFn) => unknown
+export type ConnectionHook = (conn: Connection, done: HookDoneFn) => unknown
 export type ApplicationHook = (this: LinefyInstance, app: LinefyInstance) => unknown
 export type ControlHandlerFn = (msg: Record<string, unknown>, conn: Connection) => unknown
 
