@@ -20,8 +20,8 @@ const ORDINARY_DISCONNECT = new Set(['EPIPE', 'ECONNRESET', 'ERR_STREAM_PREMATUR
 
 function isCancelNotice (msg: unknown): boolean {
   if (msg === null || typeof msg !== 'object') return false
-  const m = msg as { method?: unknown, id?: unknown }
-  return m.id === undefined && (m.method === 'notifications/cancelled' || m.method === '$/cancelRequest')
+  const m = msg as { jsonrpc?: unknown, method?: unknown, id?: unknown }
+  return m.jsonrpc === '2.0' && m.id === undefined && (m.method === 'notifications/cancelled' || m.method === '$/cancelRequest')
 }
 
 function cancelTarget (msg: { method: string, params?: { requestId?: unknown, id?: unknown } }): unknown {
