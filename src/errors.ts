@@ -84,7 +84,11 @@ export const codes = {
   LINEFY_ERR_HOOK_FALSY_REJECTION: createError('LINEFY_ERR_HOOK_FALSY_REJECTION', 'a %s hook rejected with a falsy value: reject with an Error', RpcCode.HANDLER_FAILED),
   LINEFY_ERR_ADDR_IN_USE: createError('LINEFY_ERR_ADDR_IN_USE', 'another daemon is already listening on %s: stop it first or choose another path'),
   LINEFY_ERR_UNSAFE_PATH: createError('LINEFY_ERR_UNSAFE_PATH', 'refusing to use %s: %s'),
-  LINEFY_ERR_NO_LISTEN_TARGET: createError('LINEFY_ERR_NO_LISTEN_TARGET', 'listen() needs { path }, { fd }, { stdio: true } or socket activation (LISTEN_FDS/LISTEN_PID)')
+  LINEFY_ERR_NO_LISTEN_TARGET: createError('LINEFY_ERR_NO_LISTEN_TARGET', 'listen() needs { path }, { fd }, { stdio: true } or socket activation (LISTEN_FDS/LISTEN_PID)'),
+
+  // client and CLI
+  LINEFY_ERR_NOT_RUNNING: createError('LINEFY_ERR_NOT_RUNNING', 'no daemon is listening on %s: start one with `linefy daemon`, or pass --socket with the path it listens on', RpcCode.TRANSPORT_LOST, 'info'),
+  LINEFY_ERR_CLI_USAGE: createError('LINEFY_ERR_CLI_USAGE', '%s: run `linefy --help` for usage', RpcCode.INVALID_REQUEST, 'info')
 }
 
 export type ErrorCode = keyof typeof codes

@@ -1,0 +1,31 @@
+import { setTimeout as delay } from 'node:timers/promises'
+import { Type } from '@sinclair/typebox'
+import type { LinefyInstance } from '../src/instance.js'
+
+const SleepParams = Type.Object({ ms: Type.Integer({ minimum: 0, maximum: 60_000 }) })
+// fail may be called with no params at all
+const FailParams = Type.Union([Type.Undefined(), Type.Object({ message: Type.Optional(Type.String()) })])
+const AddParams = Type.Object({ a: Type.Number(), b: Type.Number() })
+
+/** Methods to try the daemon with: echo, sleep, fail, add. */
+export default async function demo (app: LinefyInstance): Promise<void> {
+  app.method('echo', (req) => req.params)
+
+  app.method('sleep', { schema: { params: SleepParams } }, async (req) => {
+    // an abort (cancel, timeout, client gone) rejects at once; the reply
+    // for it has already been decided by the pipeline
+    await delay(req.params.ms, undefined, { signal: req.signal })
+    return { slept: req.params.ms }
+  })
+
+  app.method('fail', { schema: { params: FailParams } }, (req) => {
+    throw new Error(req.params?.message ?? 'demo failure')
+  })
+
+  app.method('add', { schema: { params: AddParams } }, (req) => {
+    const sum = req.params.a + req.params.b
+    // Infinity would go out as null, which is not the sum
+    if (!Number.isFinite(sum)) throw new RangeError('a + b is too large for a JSON number: use smaller operands')
+    return sum
+  })
+}

@@ -1,0 +1,217 @@
+import { EventEmitter } from 'node:events'
+import { connect as netConnect, type Socket } from 'node:net'
+import { codes, RpcCode } from './errors.js'
+import { LineSplitter } from './lines.js'
+
+/** A JSON-RPC error: the daemon's, or one the client decided (-32002, -32003, -32800). */
+export class RpcError extends Error {
+  readonly code: number
+  readonly data?: unknown
+
+  constructor (code: number, message: string, data?: unknown) {
+    super(message)
+    this.name = 'RpcError'
+    this.code = code
+    if (data !== undefined) this.data = data
+  }
+}
+
+export interface CallOptions {
+  /** Milliseconds before the call rejects with -32003 and the daemon is told to cancel it. */
+  timeout?: number
+  /** Aborting rejects the call with -32800 and tells the daemon to cancel it. */
+  signal?: AbortSignal
+}
+
+interface Pending {
+  // a control line's reply carries no id
+  kind: 'call' | 'control'
+  id: number | null
+  settled: boolean
+  resolve: (value: never) => void
+  reject: (err: Error) => void
+  timer: NodeJS.Timeout | null
+  signal: AbortSignal | undefined
+  onAbort: (() => void) | null
+}
+
+// the turn of a notification: a seed-mode daemon refuses it with an id-null error
+interface Notice {
+  kind: 'notify'
+}
+
+const NOTICE: Notice = { kind: 'notify' }
+
+interface Message {
+  jsonrpc?: unknown
+  id?: unknown
+  method?: unknown
+  params?: unknown
+  result?: unknown
+  error?: { code: number, message: string, data?: unknown }
+}
+
+function lost (why: string): RpcError {
+  return new RpcError(RpcCode.TRANSPORT_LOST, new codes.LINEFY_ERR_TRANSPORT_LOST(why).message)
+}
+
+/**
+ * One connection to a linefy daemon. Events: 'notification' (method, params)
+ * for what the server pushes, 'close' once the socket is gone.
+ */
+export class Client extends EventEmitter {
+  readonly socket: Socket
+  private nextId = 1
+  private readonly calls = new Map<number, Pending>()
+  // everything the daemon still owes a reply for, in the order it was sent:
+  // the daemon answers one connection in order, which is how a control reply
+  // (no id) or an error about an unreadable line (id null) finds its request
+  private order: Array<Pending | Notice> = []
+  private closed = false
+
+  constructor (socket: Socket) {
+    super()
+    this.socket = socket
+    const lines = new LineSplitter((line) => this.onLine(line))
+    socket.on('data', (chunk: Buffer) => lines.push(chunk))
+    socket.on('end', () => lines.end())
+    // the 'close' that follows says what matters: every pending call is lost
+    socket.on('error', () => {})
+    socket.on('close', () => this.onClose())
+  }
+
+  /** Calls a method; resolves with its result, rejects with an RpcError. */
+  call (method: string, params?: unknown, opts: CallOptions = {}): Promise<unknown> {
+    const id = this.nextId++
+    const msg = params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params }
+    return this.send('call', id, msg, opts)
+  }
+
+  /** Sends a notification: no id, no reply. */
+  notify (method: string, params?: unknown): void {
+    if (this.closed) return
+    // holding the notification's turn keeps a refusal off the next call
+    this.order.push(NOTICE)
+    this.write(params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params })
+  }
+
+  /** Sends a control-plane line `{type, ...extra}`; resolves with the daemon's plain-object reply. */
+  control (type: string, extra: Record<string, unknown> = {}, opts: CallOptions = {}): Promise<Record<string, unknown>> {
+    return this.send('control', null, { ...extra, type }, opts) as Promise<Record<string, unknown>>
+  }
+
+  /** Ends the connection once the daemon has answered what was already sent. */
+  close (): Promise<void> {
+    if (this.closed) return Promise.resolve()
+    return new Promise((resolve) => {
+      this.once('close', resolve)
+      this.socket.end()
+    })
+  }
+
+  private send (kind: 'call' | 'control', id: number | null, msg: object, opts: CallOptions): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(lost('the connection is closed'))
+      if (opts.signal?.aborted === true) return reject(new RpcError(RpcCode.CANCELLED, 'request cancelled'))
+      const line = JSON.stringify(msg)
+      const p: Pending = { kind, id, settled: false, resolve, reject, timer: null, signal: opts.signal, onAbort: null }
+      if (opts.timeout !== undefined) {
+        p.timer = setTimeout(() => this.giveUp(p, new RpcError(RpcCode.TIMEOUT, new codes.LINEFY_ERR_TIMEOUT(opts.timeout).message)), opts.timeout)
+      }
+      if (opts.signal !== undefined) {
+        p.onAbort = () => this.giveUp(p, new RpcError(RpcCode.CANCELLED, 'request cancelled'))
+        opts.signal.addEventListener('abort', p.onAbort, { once: true })
+      }
+      if (id !== null) this.calls.set(id, p)
+      this.order.push(p)
+      this.socket.write(line + '\n')
+    })
+  }
+
+  private write (msg: object): void {
+    this.socket.write(JSON.stringify(msg) + '\n')
+  }
+
+  /** Rejects now; the entry stays in `order` until the daemon answers, so later replies still line up. */
+  private giveUp (p: Pending, err: RpcError): void {
+    // a cancel notice is never answered, in either compat mode
+    if (p.id !== null && !this.closed) this.write({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: p.id } })
+    this.settle(p, err, undefined)
+  }
+
+  private settle (p: Pending, err: Error | null, value: unknown): void {
+    if (p.settled) return
+    p.settled = true
+    if (p.timer !== null) clearTimeout(p.timer)
+    if (p.onAbort !== null) (p.signal as AbortSignal).removeEventListener('abort', p.onAbort)
+    if (err !== null) p.reject(err)
+    else p.resolve(value as never)
+  }
+
+  /** Replies come in order: notifications sent before `p` that got no reply never will. */
+  private answered (p: Pending | Notice): void {
+    const i = this.order.indexOf(p)
+    this.order = this.order.filter((e, j) => j > i || (j < i && e.kind !== 'notify'))
+    if (p.kind === 'call') this.calls.delete(p.id as number)
+  }
+
+  private onLine (line: string): void {
+    let msg: Message
+    try {
+      msg = JSON.parse(line)
+    } catch {
+      // not a linefy daemon, or a broken one: nothing it says can be trusted
+      this.fail(lost('the daemon sent a line that is not JSON: check that --socket points at a linefy daemon'))
+      return
+    }
+    if (msg === null || typeof msg !== 'object') return
+    if (msg.jsonrpc === undefined) return this.onControlReply(msg)
+    if (typeof msg.method === 'string') {
+      // requests from the server are not supported: only notifications
+      if (msg.id === undefined) this.emit('notification', msg.method, msg.params)
+      return
+    }
+    const p = msg.id === null ? this.order[0] : this.calls.get(msg.id as number)
+    if (p === undefined) return
+    this.answered(p)
+    if (p.kind === 'notify') return
+    if (msg.error !== undefined) this.settle(p, new RpcError(msg.error.code, msg.error.message, msg.error.data), undefined)
+    else this.settle(p, null, msg.result)
+  }
+
+  private onControlReply (msg: Message): void {
+    const p = this.order.find((e) => e.kind === 'control') as Pending | undefined
+    if (p === undefined) return
+    this.answered(p)
+    this.settle(p, null, msg)
+  }
+
+  private fail (err: RpcError): void {
+    for (const p of this.order) if (p.kind !== 'notify') this.settle(p, err, undefined)
+    this.socket.destroy()
+  }
+
+  private onClose (): void {
+    this.closed = true
+    this.fail(lost('the daemon closed the connection before replying'))
+    this.order = []
+    this.calls.clear()
+    this.emit('close')
+  }
+}
+
+/** Connects to a daemon's socket; rejects with LINEFY_ERR_NOT_RUNNING when nothing listens there. */
+export function connect (path: string): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect(path)
+    const onError = (err: NodeJS.ErrnoException): void => {
+      socket.destroy()
+      reject(err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? new codes.LINEFY_ERR_NOT_RUNNING(path) : err)
+    }
+    socket.once('error', onError)
+    socket.once('connect', () => {
+      socket.removeListener('error', onError)
+      resolve(new Client(socket))
+    })
+  })
+}
