@@ -1,0 +1,131 @@
+// Turns per-round measurements into medians, ratios, the issue's targets and
+// the printed/markdown tables.
+
+export function median (xs) {
+  const v = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b)
+  if (v.length === 0) return null
+  const m = v.length >> 1
+  return v.length % 2 === 1 ? v[m] : (v[m - 1] + v[m]) / 2
+}
+
+/** Median of every metric over the rounds a server completed. */
+export function summarize (rounds) {
+  const pick = (f) => median(rounds.map((r) => { try { return f(r) } catch { return null } }))
+  return {
+    rounds: rounds.length,
+    throughputRps: pick((r) => r.throughput.rps),
+    throughputPerCpu: pick((r) => r.throughput.rpsPerCpu),
+    throughputP99: pick((r) => r.throughput.p99_us),
+    manyRps: pick((r) => r.many.rps),
+    manyPerCpu: pick((r) => r.many.rpsPerCpu),
+    manyP99: pick((r) => r.many.p99_us),
+    latencyP50: pick((r) => r.latency.p50_us),
+    latencyP99: pick((r) => r.latency.p99_us),
+    idleBytesPerConn: pick((r) => r.idle.bytesPerConn),
+    startupMs: pick((r) => r.startupMs),
+    startupCpuMs: pick((r) => r.startupCpuMs),
+    peakRssMiB: pick((r) => r.peakRssKiB / 1024),
+    serverCpu: pick((r) => r.throughput.serverCpu),
+    serverWait: pick((r) => r.throughput.serverWait),
+    loadgenCpu: pick((r) => r.throughput.cpu),
+    errors: rounds.reduce((n, r) => n + ['latency', 'many', 'throughput', 'idle']
+      .reduce((m, k) => m + (r[k]?.errors ?? 0), 0) + (r.failed ? 1 : 0), 0)
+  }
+}
+
+const ratio = (a, b) => (a == null || b == null || b === 0 ? null : a / b)
+
+/** The issue's targets, each with the measured ratio and whether it is met. */
+export function targets (summary, servers) {
+  const ceil = summary['net-baseline']
+  const lf = summary.linefy
+  const hooks = summary['linefy-hooks']
+  const peers = servers.filter((s) => s.kind === 'peer').map((s) => ({ name: s.name, rps: summary[s.name]?.throughputRps ?? 0 }))
+  const fastest = peers.reduce((a, b) => (b.rps > a.rps ? b : a), { name: null, rps: 0 })
+  const fastestPerCpu = Math.max(0, ...servers.filter((s) => s.kind === 'peer').map((s) => summary[s.name]?.throughputPerCpu ?? 0))
+  // cpuValue: the same ratio per server CPU-second (or startup CPU time), which
+  // other load on the machine disturbs far less than wall-clock rates
+  const t = (name, value, cpuValue, op, goal, unit = 'x') => {
+    const ok = (v) => v != null && (op === '>=' ? v >= goal : v <= goal)
+    return { name, value, cpuValue, op, goal, unit, met: ok(value), cpuMet: cpuValue == null ? null : ok(cpuValue) }
+  }
+  return [
+    t('throughput (16x32) vs ceiling', ratio(lf?.throughputRps, ceil?.throughputRps), ratio(lf?.throughputPerCpu, ceil?.throughputPerCpu), '>=', 0.8),
+    t(`throughput vs fastest peer (${fastest.name})`, ratio(lf?.throughputRps, fastest.rps), ratio(lf?.throughputPerCpu, fastestPerCpu), '>=', 2),
+    t('many clients (256x1) vs ceiling', ratio(lf?.manyRps, ceil?.manyRps), ratio(lf?.manyPerCpu, ceil?.manyPerCpu), '>=', 0.9),
+    t('latency p99 (1x1) vs ceiling', ratio(lf?.latencyP99, ceil?.latencyP99), null, '<=', 1.1),
+    t('startup to first reply', lf?.startupMs ?? null, lf?.startupCpuMs ?? null, '<=', 100, 'ms'),
+    t('idle memory per connection vs ceiling', ratio(lf?.idleBytesPerConn, ceil?.idleBytesPerConn), null, '<=', 1.5),
+    t('hooks + schema throughput vs ceiling', ratio(hooks?.throughputRps, ceil?.throughputRps), ratio(hooks?.throughputPerCpu, ceil?.throughputPerCpu), '>=', 0.7)
+  ]
+}
+
+const fmt = (v, digits = 0) => (v == null ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }))
+const x = (v) => (v == null ? '-' : v.toFixed(2) + 'x')
+
+function rows (summary, servers) {
+  const ceil = summary['net-baseline'] ?? {}
+  const header = ['server', '16x32 req/s', 'vs ceil', 'per CPU vs ceil', '256x1 req/s', 'vs ceil', 'per CPU vs ceil',
+    '1x1 p50 us', '1x1 p99 us', 'vs ceil', 'idle B/conn', 'vs ceil', 'startup ms', 'startup CPU ms', 'peak RSS MiB', 'srv CPU', 'errors']
+  const body = servers.filter((s) => summary[s.name]).map((s) => {
+    const m = summary[s.name]
+    const has = (scenario, text) => (s.scenarios.includes(scenario) ? text : '')
+    return [s.label,
+      has('throughput', fmt(m.throughputRps)), has('throughput', x(ratio(m.throughputRps, ceil.throughputRps))),
+      has('throughput', x(ratio(m.throughputPerCpu, ceil.throughputPerCpu))),
+      has('many', fmt(m.manyRps)), has('many', x(ratio(m.manyRps, ceil.manyRps))), has('many', x(ratio(m.manyPerCpu, ceil.manyPerCpu))),
+      has('latency', fmt(m.latencyP50, 1)), has('latency', fmt(m.latencyP99, 1)), has('latency', x(ratio(m.latencyP99, ceil.latencyP99))),
+      has('idle', fmt(m.idleBytesPerConn)), has('idle', x(ratio(m.idleBytesPerConn, ceil.idleBytesPerConn))),
+      has('startup', fmt(m.startupMs, 1)), has('startup', fmt(m.startupCpuMs, 1)), fmt(m.peakRssMiB, 1), fmt(m.serverCpu, 2), String(m.errors)]
+  })
+  return [header, ...body]
+}
+
+function targetLine (t) {
+  const unit = (v, d) => (v == null ? '-' : t.unit === 'ms' ? v.toFixed(d) + ' ms' : v.toFixed(d) + 'x')
+  const d = t.unit === 'ms' ? 1 : 2
+  return {
+    name: t.name,
+    value: unit(t.value, d),
+    cpuValue: t.cpuValue == null ? '' : unit(t.cpuValue, d) + (t.cpuMet ? ' met' : ' NOT met'),
+    goal: `${t.op} ${unit(t.goal, 1)}`,
+    status: t.met ? 'met' : 'NOT met'
+  }
+}
+
+export function textReport (result) {
+  const table = rows(result.summary, result.servers)
+  const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)))
+  const line = (r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')
+  const out = [line(table[0]), ...table.slice(1).map(line), '', 'targets (linefy = ' + result.linefyLabel + '):']
+  for (const t of result.targets.map(targetLine)) {
+    out.push(`  ${t.status.padEnd(7)}  ${t.name}: ${t.value} (goal ${t.goal})${t.cpuValue && `; per server CPU: ${t.cpuValue}`}`)
+  }
+  out.push('', generatorNote(result))
+  return out.join('\n')
+}
+
+export function markdownReport (result) {
+  const table = rows(result.summary, result.servers)
+  const md = (r) => '| ' + r.join(' | ') + ' |'
+  const out = [
+    `Run: ${result.date}, ${result.mode} (${result.params.rounds} round(s), medians), ${result.machine.summary}.`,
+    `Server pinned to cpu ${result.params.serverCpu}, load generator to cpu ${result.params.loadgenCpu}.`,
+    '',
+    md(table[0]), md(table[0].map((_, i) => (i === 0 ? '---' : '---:'))), ...table.slice(1).map(md),
+    '',
+    '| target | measured | goal | status | per server CPU (startup: CPU ms) |', '|---|---:|---:|---|---:|',
+    ...result.targets.map(targetLine).map((t) => `| ${t.name} | ${t.value} | ${t.goal} | ${t.status} | ${t.cpuValue} |`),
+    '',
+    generatorNote(result)
+  ]
+  return out.join('\n') + '\n'
+}
+
+function generatorNote (result) {
+  const echo = result.summary['raw-echo']
+  const ceil = result.summary['net-baseline']
+  const peak = Math.max(...Object.values(result.summary).map((m) => m.loadgenCpu ?? 0))
+  return `Generator check: the raw byte echo reached ${fmt(echo?.throughputRps)} req/s at 16x32 ` +
+    `(${x(ratio(echo?.throughputRps, ceil?.throughputRps))} the ceiling); the generator used at most ${fmt(peak * 100)}% of its core.`
+}

@@ -1,0 +1,72 @@
+// The servers under test and how to start one: spawned on cpu 1, timed from
+// spawn to the first echo reply.
+import { existsSync } from 'node:fs'
+import net from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { schedSeconds, spawnPinned, stop } from './procs.js'
+
+export const SERVER_CPU = 1
+const dir = (rel) => fileURLToPath(new URL(rel, import.meta.url))
+const script = (name) => (sock) => [process.execPath, dir(`../servers/${name}.mjs`), sock]
+const CLI = dir('../../dist/cli.js')
+
+const LOAD = ['latency', 'many', 'throughput']
+const ALL = ['startup', 'idle', ...LOAD]
+
+/**
+ * kind: 'ceiling' is the hand-written net server every ratio is taken against,
+ * 'peer' the libraries linefy must beat, 'linefy' ours, 'check' the raw byte
+ * echo that only bounds what the load generator can drive.
+ */
+export function serverList () {
+  // the reference daemon once it is built; until then the same app through app.serve()
+  const daemon = existsSync(CLI)
+    ? { name: 'linefy', label: 'linefy daemon --demo', cmd: (sock) => [process.execPath, CLI, 'daemon', '--demo', '--socket', sock] }
+    : { name: 'linefy', label: 'linefy (app.serve)', cmd: script('linefy') }
+  return [
+    { name: 'net-baseline', label: 'hand-written net', kind: 'ceiling', cmd: script('net-baseline'), scenarios: ALL },
+    { name: 'json-rpc-2.0', label: 'json-rpc-2.0', kind: 'peer', cmd: script('json-rpc-2.0'), scenarios: ALL },
+    { name: 'jayson', label: 'jayson', kind: 'peer', cmd: script('jayson'), scenarios: ALL },
+    { name: 'mcp-sdk', label: 'MCP SDK Server', kind: 'peer', cmd: script('mcp-sdk'), scenarios: ALL },
+    { ...daemon, kind: 'linefy', scenarios: ALL },
+    { name: 'linefy-hooks', label: 'linefy + 5 hooks + schema', kind: 'linefy', cmd: script('linefy-hooks'), scenarios: ALL },
+    { name: 'raw-echo', label: 'raw byte echo (generator check)', kind: 'check', cmd: script('raw-echo'), scenarios: ['throughput', 'many'] }
+  ]
+}
+
+const PROBE = '{"jsonrpc":"2.0","id":1,"method":"echo","params":{"x":1,"s":"hello"}}\n'
+
+function probeOnce (sock) {
+  return new Promise((resolve) => {
+    const s = net.connect(sock)
+    let got = ''
+    s.setEncoding('utf8')
+    s.on('connect', () => s.write(PROBE))
+    s.on('data', (d) => {
+      got += d
+      if (got.includes('\n')) {
+        s.destroy()
+        resolve(true)
+      }
+    })
+    s.on('error', () => resolve(false))
+    s.on('close', () => resolve(false))
+  })
+}
+
+/** Starts a server; resolves once it answers an echo, with the wall and CPU time that took. */
+export async function startServer (def, sock, timeoutMs = 15_000) {
+  const t0 = performance.now()
+  const child = spawnPinned(SERVER_CPU, def.cmd(sock))
+  let exited = false
+  child.exited.then(() => { exited = true })
+  while (!exited) {
+    if (await probeOnce(sock)) {
+      return { child, startupMs: performance.now() - t0, startupCpuMs: schedSeconds(child.pid).cpu * 1000 }
+    }
+    if (performance.now() - t0 > timeoutMs) break
+    await new Promise((resolve) => setTimeout(resolve, 1))
+  }
+  await stop(child)
+  throw new Error(`${def.name} did not answer within ${timeoutMs} ms: ${child.stderrText().trim()}`)
+}

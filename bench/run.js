@@ -1,0 +1,132 @@
+// npm run bench [-- --quick] [-- --rounds N] [-- --only name,name]
+// Starts every server as its own process, round by round in a rotating order
+// so that drift on a shared machine hits all of them alike, and reports
+// medians, ratios against the hand-written ceiling and the issue's targets.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { buildLoadgen, holdIdle, load, LOADGEN_CPU } from './lib/loadgen.js'
+import { memory, schedSeconds, stop } from './lib/procs.js'
+import { markdownReport, summarize, targets, textReport } from './lib/report.js'
+import { serverList, startServer, SERVER_CPU } from './lib/servers.js'
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    only: { type: 'string' }
+  }
+})
+
+const params = args.quick
+  ? { rounds: 1, warmup: 0.3, duration: 1, idleConns: 2000, settleMs: 500 }
+  : { rounds: 3, warmup: 1, duration: 5, idleConns: 10_000, settleMs: 1000 }
+if (args.rounds !== undefined) params.rounds = Number(args.rounds)
+Object.assign(params, { serverCpu: SERVER_CPU, loadgenCpu: LOADGEN_CPU })
+
+const SCENARIOS = {
+  latency: { conns: 1, depth: 1 },
+  many: { conns: 256, depth: 1 },
+  throughput: { conns: 16, depth: 32 }
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+const only = args.only?.split(',')
+const servers = serverList().filter((s) => only === undefined || only.includes(s.name))
+
+// Server CPU is sampled over the generator's measuring window only: replies
+// per server CPU-second stay comparable when other load steals the core.
+async function measured (pid, sock, scenario) {
+  const run = load(sock, { ...SCENARIOS[scenario], warmup: params.warmup, duration: params.duration })
+  run.catch(() => {})
+  await sleep(params.warmup * 1000)
+  const a = schedSeconds(pid)
+  await sleep(params.duration * 1000)
+  const b = schedSeconds(pid)
+  const r = await run
+  r.serverCpu = (b.cpu - a.cpu) / params.duration
+  r.serverWait = (b.wait - a.wait) / params.duration
+  r.rpsPerCpu = r.rps / r.serverCpu
+  return r
+}
+
+// RSS growth while 10,000 connections sit open, each after one answered request
+async function idleMemory (pid, sock) {
+  await load(sock, { conns: 1, depth: 1, warmup: 0, duration: 0.3 })
+  await sleep(200)
+  const before = memory(pid).rss
+  const { info, release } = await holdIdle(sock, params.idleConns)
+  try {
+    await sleep(params.settleMs)
+    const after = memory(pid).rss
+    return { bytesPerConn: (after - before) * 1024 / params.idleConns, errors: info.errors, connectMs: info.ms }
+  } finally {
+    await release()
+  }
+}
+
+async function runServer (def, sock) {
+  const rec = {}
+  let server = null
+  try {
+    server = await startServer(def, sock)
+    rec.startupMs = server.startupMs
+    rec.startupCpuMs = server.startupCpuMs
+    const pid = server.child.pid
+    if (def.scenarios.includes('idle')) rec.idle = await idleMemory(pid, sock)
+    for (const scenario of Object.keys(SCENARIOS)) {
+      if (def.scenarios.includes(scenario)) rec[scenario] = await measured(pid, sock, scenario)
+    }
+    rec.peakRssKiB = memory(pid).hwm
+  } catch (err) {
+    rec.failed = err.message
+    console.error(`  ${def.name} failed: ${err.message}`)
+  } finally {
+    if (server !== null) await stop(server.child)
+  }
+  return rec
+}
+
+function machine () {
+  const cpus = os.cpus()
+  const gib = Math.round(os.totalmem() / 2 ** 30)
+  return {
+    cpu: cpus[0]?.model, cores: cpus.length, memGiB: gib, node: process.version, kernel: os.release(),
+    summary: `${cpus.length} x ${cpus[0]?.model}, ${gib} GiB, Linux ${os.release()}, Node ${process.version}`
+  }
+}
+
+buildLoadgen()
+const tmp = mkdtempSync(join(os.tmpdir(), 'linefy-bench-'))
+const rounds = Object.fromEntries(servers.map((s) => [s.name, []]))
+try {
+  for (let round = 0; round < params.rounds; round++) {
+    const order = servers.map((_, i) => servers[(i + round) % servers.length])
+    for (const def of order) {
+      console.error(`round ${round + 1}/${params.rounds}: ${def.name}`)
+      rounds[def.name].push(await runServer(def, join(tmp, `${def.name}-${round}.sock`)))
+    }
+  }
+} finally {
+  rmSync(tmp, { recursive: true, force: true })
+}
+
+const summary = Object.fromEntries(servers.map((s) => [s.name, summarize(rounds[s.name])]))
+const result = {
+  date: new Date().toISOString(),
+  mode: args.quick ? 'quick' : 'full',
+  machine: machine(),
+  params,
+  scenarios: SCENARIOS,
+  linefyLabel: servers.find((s) => s.name === 'linefy')?.label,
+  servers: servers.map(({ name, label, kind, scenarios }) => ({ name, label, kind, scenarios })),
+  summary,
+  targets: targets(summary, servers),
+  rounds
+}
+const out = new URL('./results/', import.meta.url)
+mkdirSync(out, { recursive: true })
+writeFileSync(new URL('latest.json', out), JSON.stringify(result, null, 2) + '\n')
+writeFileSync(new URL('latest.md', out), markdownReport(result))
+console.log(textReport(result))
