@@ -200,8 +200,8 @@ export class Client extends EventEmitter {
   }
 }
 
-/** Connects to a daemon's socket; rejects with LINEFY_ERR_NOT_RUNNING when nothing listens there. */
-export function connect (path: string): Promise<Client> {
+/** Opens a unix socket; rejects with LINEFY_ERR_NOT_RUNNING when nothing listens there. */
+export function openSocket (path: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = netConnect(path)
     const onError = (err: NodeJS.ErrnoException): void => {
@@ -211,7 +211,12 @@ export function connect (path: string): Promise<Client> {
     socket.once('error', onError)
     socket.once('connect', () => {
       socket.removeListener('error', onError)
-      resolve(new Client(socket))
+      resolve(socket)
     })
   })
+}
+
+/** Connects to a daemon's socket; rejects with LINEFY_ERR_NOT_RUNNING when nothing listens there. */
+export async function connect (path: string): Promise<Client> {
+  return new Client(await openSocket(path))
 }
