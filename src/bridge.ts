@@ -1,0 +1,86 @@
+import type { Readable, Writable } from 'node:stream'
+import { openSocket } from './client.js'
+import { codes, RpcCode } from './errors.js'
+import { LineSplitter } from './lines.js'
+import { errorLine } from './pipeline.js'
+
+export interface BridgeResult {
+  /** True when stdin ended and the daemon answered everything before closing. */
+  clean: boolean
+  /** Requests answered -32002 because the daemon went away first. */
+  lost: number
+}
+
+function parse (line: string): unknown {
+  try {
+    return JSON.parse(line)
+  } catch {
+    return undefined
+  }
+}
+
+function each (msg: unknown, fn: (m: { jsonrpc?: unknown, id?: unknown, method?: unknown }) => void): void {
+  for (const m of Array.isArray(msg) ? msg : [msg]) if (m !== null && typeof m === 'object') fn(m)
+}
+
+/**
+ * Relays stdin to the daemon's socket and the socket to stdout, for hosts
+ * that only speak stdio. Bytes pass through untouched (the daemon judges
+ * them); a copy of each line is read only to know which request ids are
+ * still waiting, so that if the daemon goes away each of them still gets an
+ * answer (-32002) instead of hanging the host.
+ */
+export async function bridge (path: string, stdin: Readable, stdout: Writable): Promise<BridgeResult> {
+  const socket = await openSocket(path)
+  const waiting = new Map<string, string | number>()
+  let stdinEnded = false
+  let midLine = false
+
+  const up = new LineSplitter((line) => each(parse(line), (m) => {
+    if (m.jsonrpc === '2.0' && typeof m.method === 'string' && (typeof m.id === 'string' || typeof m.id === 'number')) {
+      waiting.set(JSON.stringify(m.id), m.id)
+    }
+  }))
+  const down = new LineSplitter((line) => each(parse(line), (m) => {
+    if (m.method === undefined) waiting.delete(JSON.stringify(m.id))
+  }))
+
+  const onInput = (chunk: Buffer): void => {
+    up.push(chunk)
+    if (!socket.write(chunk)) stdin.pause()
+  }
+  const onInputEnd = (): void => {
+    stdinEnded = true
+    up.end()
+    // half-close: the daemon answers what it has, then ends the connection
+    socket.end()
+  }
+  socket.on('drain', () => stdin.resume())
+  stdin.on('data', onInput)
+  stdin.on('end', onInputEnd)
+
+  socket.on('data', (chunk: Buffer) => {
+    down.push(chunk)
+    midLine = chunk[chunk.length - 1] !== 0x0a
+    if (!stdout.write(chunk)) socket.pause()
+  })
+  stdout.on('drain', () => socket.resume())
+  // the host closed our stdout: nobody is left to answer
+  stdout.on('error', () => socket.destroy())
+  socket.on('error', () => {})
+
+  return new Promise((resolve) => {
+    socket.on('close', () => {
+      stdin.removeListener('data', onInput)
+      stdin.removeListener('end', onInputEnd)
+      stdin.pause()
+      down.end()
+      const lost = waiting.size
+      let out = midLine ? '\n' : ''
+      const message = new codes.LINEFY_ERR_TRANSPORT_LOST('the daemon closed the connection before replying').message
+      for (const id of waiting.values()) out += errorLine(JSON.stringify(id), { code: RpcCode.TRANSPORT_LOST, message }) + '\n'
+      if (out !== '' && stdout.writable) stdout.write(out)
+      resolve({ clean: stdinEnded && lost === 0, lost })
+    })
+  })
+}

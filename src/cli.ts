@@ -1,0 +1,163 @@
+import type { EventEmitter } from 'node:events'
+import type { Readable, Writable } from 'node:stream'
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { bridge } from './bridge.js'
+import { connect, RpcError, type Client } from './client.js'
+import { runDaemon } from './cli-daemon.js'
+import { socketPath } from './daemon.js'
+import { codes, LinefyError } from './errors.js'
+
+export interface Io {
+  stdin: Readable
+  stdout: Writable
+  stderr: Writable
+  /** Where SIGTERM and SIGINT arrive: `process`, or a stand-in in tests. */
+  signals: EventEmitter
+}
+
+export const usage = `Usage: linefy <command> [options]
+
+Commands:
+  daemon [--socket PATH] [--demo] [--concurrency N] [--max-line-bytes N]
+         [--stdio] [--log-level LEVEL]
+      Run the reference daemon. SIGTERM or SIGINT stops it gracefully.
+  call [--socket PATH] [--timeout MS] METHOD [PARAMS_JSON]
+      Call a method; print its result as JSON (exit 0) or the error (exit 1).
+  control [--socket PATH] [--timeout MS] TYPE [FIELDS_JSON]
+      Send a control line such as status, pause or resume; print the reply.
+  bridge [--socket PATH]
+      Relay stdin and stdout to the daemon, for hosts that only speak stdio.
+
+The socket is --socket, else $IAI_DAEMON_SOCKET_PATH, else ~/.iai-mcp/.daemon.sock.
+`
+
+const socketOption = { socket: { type: 'string' } } as const
+const timeoutOption = { timeout: { type: 'string' } } as const
+
+const verbs: Record<string, { options: ParseArgsConfig['options'], run: (values: Values, positionals: string[], env: NodeJS.ProcessEnv, io: Io) => Promise<number> }> = {
+  daemon: {
+    options: {
+      ...socketOption,
+      demo: { type: 'boolean' },
+      concurrency: { type: 'string' },
+      'max-line-bytes': { type: 'string' },
+      stdio: { type: 'boolean' },
+      'log-level': { type: 'string' }
+    },
+    run: (values, positionals, env, io) => {
+      noPositionals(positionals)
+      return runDaemon({
+        socketPath: socketPath(values.socket as string | undefined, env),
+        demo: values.demo === true,
+        concurrency: count(values, 'concurrency'),
+        maxLineBytes: count(values, 'max-line-bytes'),
+        logLevel: logLevel(values['log-level']),
+        stdio: values.stdio === true
+      }, env, io)
+    }
+  },
+  call: {
+    options: { ...socketOption, ...timeoutOption },
+    run: (values, positionals, env, io) => {
+      const [method, params] = args(positionals, 'METHOD', 'PARAMS_JSON')
+      const timeout = count(values, 'timeout')
+      return withClient(values, env, io, (client) => client.call(method, params, { timeout }))
+    }
+  },
+  control: {
+    options: { ...socketOption, ...timeoutOption },
+    run: (values, positionals, env, io) => {
+      const [type, fields] = args(positionals, 'TYPE', 'FIELDS_JSON')
+      if (fields !== undefined && (fields === null || typeof fields !== 'object' || Array.isArray(fields))) {
+        throw new codes.LINEFY_ERR_CLI_USAGE('FIELDS_JSON must be a JSON object')
+      }
+      const timeout = count(values, 'timeout')
+      return withClient(values, env, io, (client) => client.control(type, fields as Record<string, unknown>, { timeout }))
+    }
+  },
+  bridge: {
+    options: socketOption,
+    run: async (values, positionals, env, io) => {
+      noPositionals(positionals)
+      const result = await bridge(socketPath(values.socket as string | undefined, env), io.stdin, io.stdout)
+      if (result.clean) return 0
+      io.stderr.write(`linefy: the daemon closed the connection; ${result.lost} request(s) in flight were answered -32002\n`)
+      return 1
+    }
+  }
+}
+
+type Values = Record<string, string | boolean | undefined>
+
+const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+function logLevel (v: unknown): string | undefined {
+  if (v === undefined || levels.includes(v as string)) return v as string | undefined
+  throw new codes.LINEFY_ERR_CLI_USAGE(`--log-level must be one of ${levels.join(', ')}, got '${String(v)}'`)
+}
+
+function count (values: Values, name: string): number | undefined {
+  const v = values[name]
+  if (v === undefined) return undefined
+  if (typeof v !== 'string' || !/^[1-9][0-9]*$/.test(v)) throw new codes.LINEFY_ERR_CLI_USAGE(`--${name} must be a positive whole number, got '${String(v)}'`)
+  return Number(v)
+}
+
+function noPositionals (positionals: string[]): void {
+  if (positionals.length > 0) throw new codes.LINEFY_ERR_CLI_USAGE(`unexpected argument '${positionals[0] as string}'`)
+}
+
+function args (positionals: string[], first: string, second: string): [string, unknown] {
+  if (positionals.length === 0) throw new codes.LINEFY_ERR_CLI_USAGE(`missing ${first}`)
+  if (positionals.length > 2) throw new codes.LINEFY_ERR_CLI_USAGE(`unexpected argument '${positionals[2] as string}'`)
+  const [name, json] = positionals as [string, string | undefined]
+  if (json === undefined) return [name, undefined]
+  try {
+    return [name, JSON.parse(json)]
+  } catch (err) {
+    throw new codes.LINEFY_ERR_CLI_USAGE(`${second} is not valid JSON (${(err as Error).message})`)
+  }
+}
+
+async function withClient (values: Values, env: NodeJS.ProcessEnv, io: Io, send: (client: Client) => Promise<unknown>): Promise<number> {
+  const client = await connect(socketPath(values.socket as string | undefined, env))
+  try {
+    io.stdout.write(JSON.stringify(await send(client)) + '\n')
+    return 0
+  } catch (err) {
+    if (!(err instanceof RpcError)) throw err
+    const data = err.data === undefined ? '' : ' ' + JSON.stringify(err.data)
+    io.stderr.write(`linefy: error ${err.code}: ${err.message}${data}\n`)
+    return 1
+  } finally {
+    await client.close()
+  }
+}
+
+/** The CLI without the process: argv in, exit code out; errors become one line on stderr. */
+export async function main (argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
+  const [name, ...rest] = argv
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    ;(name === undefined ? io.stderr : io.stdout).write(usage)
+    return name === undefined ? 2 : 0
+  }
+  try {
+    const verb = verbs[name]
+    if (verb === undefined) throw new codes.LINEFY_ERR_CLI_USAGE(`unknown command '${name}'`)
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.stdout.write(usage)
+      return 0
+    }
+    let parsed
+    try {
+      parsed = parseArgs({ args: rest, options: verb.options, allowPositionals: true, strict: true })
+    } catch (err) {
+      // parseArgs explains over several lines; the CLI answers in one
+      throw new codes.LINEFY_ERR_CLI_USAGE((err as Error).message.replace(/\s*\n\s*/g, ' '))
+    }
+    return await verb.run(parsed.values as Values, parsed.positionals, env, io)
+  } catch (err) {
+    io.stderr.write(`linefy: ${(err as Error).message}\n`)
+    return err instanceof LinefyError && err.code === 'LINEFY_ERR_CLI_USAGE' ? 2 : 1
+  }
+}
