@@ -63,7 +63,7 @@ export class Gate {
 
 function worker (this: Gate, req: Request, cb: (err: Error | null) => void): void {
   const stage = req[kStage]
-  if (stage === Stage.Done) {
+  if (stage === Stage.Done || stage === Stage.Failing) {
     cb(null)
     return
   }

@@ -30,7 +30,7 @@ export async function inject (app: Injectable, input: object | Array<string | ob
   const hooks = app[kHooks]
   const replies = new Map<number, string | undefined>()
   let fed = false
-  let finished: () => void = () => {}
+  let finished!: () => void
   const allAnswered = new Promise<void>((resolve) => { finished = resolve })
   const conn = new Connection(state, null, framing, hooks.onDisconnect.slice(), (seq, line) => {
     replies.set(seq, line)

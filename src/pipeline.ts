@@ -147,7 +147,7 @@ function start (req: Request): void {
 
 function afterOnRequest (err: unknown, req: Request): void {
   if (err !== null) return fail(req, err)
-  if (req[kStage] === Stage.Done) return
+  if (req[kStage] >= Stage.Failing) return
   const ctx = req[kContext]
   if (ctx.preValidation !== null) runHooks(ctx.preValidation, req, undefined, afterPreValidation)
   else afterPreValidation(null, req)
@@ -155,7 +155,7 @@ function afterOnRequest (err: unknown, req: Request): void {
 
 function afterPreValidation (err: unknown, req: Request): void {
   if (err !== null) return fail(req, err)
-  if (req[kStage] === Stage.Done) return
+  if (req[kStage] >= Stage.Failing) return
   const ctx = req[kContext]
   const validator = ctx.validator
   if (validator !== null && !validator.Check(req.params)) {
@@ -168,14 +168,15 @@ function afterPreValidation (err: unknown, req: Request): void {
 
 function afterPreHandler (err: unknown, req: Request): void {
   if (err !== null) return fail(req, err)
-  if (req[kStage] === Stage.Done) return
+  if (req[kStage] >= Stage.Failing) return
   const gate = req.connection.state.gate
   if (!gate.push(req)) fail(req, new codes.LINEFY_ERR_OVERLOADED(gate.maxQueue))
 }
 
 /** Started by the gate once a concurrency slot is free. */
 export function runHandler (req: Request): void {
-  if (req[kStage] === Stage.Done) return
+  // the gate may start a request a tick late, after it began failing
+  if (req[kStage] !== Stage.Running) return
   const ctx = req[kContext]
   let r: unknown
   try {
@@ -188,7 +189,7 @@ export function runHandler (req: Request): void {
 }
 
 function succeed (req: Request, value: unknown): void {
-  if (req[kStage] === Stage.Done) return
+  if (req[kStage] >= Stage.Failing) return
   const ctx = req[kContext]
   if (ctx.onSend !== null) runOnSendHooks(ctx.onSend, req, value, afterOnSend)
   else afterOnSend(null, req, value)
@@ -196,6 +197,7 @@ function succeed (req: Request, value: unknown): void {
 
 function afterOnSend (err: unknown, req: Request, value: unknown): void {
   if (err !== null) return fail(req, err)
+  if (req[kStage] >= Stage.Failing) return
   if (req.id === undefined) return finish(req, undefined)
   let body: string | undefined
   try {
@@ -208,7 +210,10 @@ function afterOnSend (err: unknown, req: Request, value: unknown): void {
 
 /** Ends a request with an error: onError hooks observe it, the mapper shapes it. */
 export function fail (req: Request, err: unknown): void {
-  if (req[kStage] === Stage.Done) return
+  const stage = req[kStage]
+  if (stage >= Stage.Failing) return
+  if (stage === Stage.Queued) req.connection.state.gate.dequeued(req)
+  req[kStage] = Stage.Failing
   const ctx = req[kContext]
   if (ctx.onError !== null) runOnErrorHooks(ctx.onError, req, err, afterOnError)
   else afterOnError(null, req, err)
@@ -216,7 +221,6 @@ export function fail (req: Request, err: unknown): void {
 
 function afterOnError (hookErr: unknown, req: Request, err: unknown): void {
   if (hookErr !== null) req.log.error({ err: hookErr }, 'onError hook failed')
-  if (req[kStage] === Stage.Done) return
   const state = req.connection.state
   let wire: WireError
   try {
@@ -256,7 +260,7 @@ function afterOnResponse (err: unknown, req: Request): void {
 
 function onTimeout (req: Request): void {
   req[kTimer] = null
-  if (req[kStage] === Stage.Done) return
+  if (req[kStage] >= Stage.Failing) return
   const ctx = req[kContext]
   const err = new codes.LINEFY_ERR_TIMEOUT(ctx.timeout)
   abortRequest(req, err)
@@ -270,6 +274,7 @@ function afterOnTimeout (err: unknown, req: Request): void {
 
 /** Aborts a request's signal and answers it with `err` (cancel, close deadline). */
 export function abortWith (req: Request, err: LinefyError): void {
+  if (req[kStage] >= Stage.Failing) return
   abortRequest(req, err)
   fail(req, err)
 }

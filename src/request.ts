@@ -12,7 +12,11 @@ export interface Sink {
   complete (slot: number, line: string | undefined): void
 }
 
-export enum Stage { Pending, Queued, Running, Done }
+/**
+ * Failing: fail() has begun (onError hooks may still be running). From there
+ * on nothing may start the handler or answer the request another way.
+ */
+export enum Stage { Pending, Queued, Running, Failing, Done }
 
 /**
  * One JSON-RPC request travelling the pipeline. The AbortController and the

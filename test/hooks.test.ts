@@ -1,0 +1,275 @@
+import t from 'tap'
+import linefy, { type Connection, type Request } from '../index.js'
+import { captureLogger, deferred, rpc, settle, socketPair, injectLines } from './helpers/util.js'
+
+type Trace = { trace: string[] }
+const trace = (req: Request) => (req.params as Trace).trace
+
+t.test('request hooks run in pipeline order around the handler', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  const order: string[] = []
+  for (const name of ['onResponse', 'onSend', 'preHandler', 'preValidation', 'onRequest'] as const) {
+    app.addHook(name as 'onRequest', () => { order.push(name) })
+  }
+  app.method('m', () => { order.push('handler') })
+  await app.inject(rpc(1, 'm'))
+  t.same(order, ['onRequest', 'preValidation', 'preHandler', 'handler', 'onSend', 'onResponse'])
+})
+
+t.test('request hooks run for notifications too', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  const order: string[] = []
+  app.addHook('onRequest', (req: Request) => { order.push(`onRequest:${String(req.isNotification)}`) })
+  app.addHook('onResponse', () => { order.push('onResponse') })
+  app.method('note', () => { order.push('handler') })
+  t.equal(await app.inject(rpc(undefined, 'note')), undefined)
+  t.same(order, ['onRequest:true', 'handler', 'onResponse'])
+})
+
+for (const name of ['onRequest', 'preValidation', 'preHandler'] as const) {
+  t.test(`${name} hooks work sync, async and callback style, in order`, async (t) => {
+    const app = linefy()
+    t.teardown(() => app.close())
+    app.addHook(name, (req: Request) => { trace(req).push('sync') })
+    app.addHook(name, async (req: Request) => { await null; trace(req).push('async') })
+    app.addHook(name, (req: Request, done: (err?: unknown) => void) => { setImmediate(() => { trace(req).push('callback'); done() }) })
+    app.method('m', (req) => trace(req))
+    t.same((await app.inject(rpc(1, 'm', { trace: [] })))?.result, ['sync', 'async', 'callback'])
+  })
+
+  t.test(`a failing ${name} hook becomes an error reply and the handler never runs`, async (t) => {
+    const styles = {
+      throws: () => { throw new Error('denied') },
+      rejects: async () => { throw new Error('denied') },
+      callback: (_req: Request, done: (err?: unknown) => void) => { done(new Error('denied')) },
+      'callback throwing': (_req: Request, _done: (err?: unknown) => void) => { throw new Error('denied') }
+    }
+    for (const [style, hook] of Object.entries(styles)) {
+      const app = linefy()
+      let ran = false
+      let later = false
+      app.addHook(name, hook)
+      app.addHook(name, () => { later = true })
+      app.method('m', () => { ran = true })
+      t.same(await app.inject(rpc(1, 'm')), { jsonrpc: '2.0', id: 1, error: { code: -32001, message: 'denied' } }, style)
+      t.notOk(ran, `${style}: handler skipped`)
+      t.notOk(later, `${style}: later hooks skipped`)
+      await app.close()
+    }
+  })
+}
+
+t.test('a hook rejecting with nothing still fails the request with a coded error', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  app.addHook('preHandler', (req: Request) => {
+    if ((req.params as { how: string }).how === 'reject') return Promise.reject(undefined)
+    throw null // eslint-disable-line no-throw-literal
+  })
+  app.method('m', () => 'ran')
+  for (const how of ['reject', 'throw']) {
+    t.match(await app.inject(rpc(1, 'm', { how })), {
+      error: { code: -32001, message: 'a request hook rejected with a falsy value: reject with an Error' }
+    }, how)
+  }
+})
+
+t.test('a hook can reject the request with its own JSON-RPC code', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  app.addHook('onRequest', async () => { throw Object.assign(new Error('unauthorized'), { code: -32010 }) })
+  app.method('m', () => 'ran')
+  t.same((await app.inject(rpc(1, 'm')))?.error, { code: -32010, message: 'unauthorized' })
+})
+
+t.test('onSend may replace the result: returned, resolved or passed to done', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  app.addHook('onSend', (_req: Request, result: unknown) => [result, 'sync'])
+  app.addHook('onSend', async (_req: Request, result: unknown) => [result, 'async'])
+  app.addHook('onSend', (_req: Request, result: unknown, done: (err: unknown, v?: unknown) => void) => { done(null, [result, 'callback']) })
+  app.addHook('onSend', () => undefined)
+  app.method('m', () => 'r')
+  t.same((await app.inject(rpc(1, 'm')))?.result, [[['r', 'sync'], 'async'], 'callback'], 'returning undefined keeps the result')
+})
+
+t.test('a failing onSend hook turns the reply into an error', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  let errorsSeen = 0
+  app.addHook('onError', () => { errorsSeen++ })
+  app.addHook('onSend', (_req: Request, _v: unknown, done: (err: unknown) => void) => { done(new Error('redaction failed')) })
+  app.method('m', () => 'secret')
+  t.same((await app.inject(rpc(1, 'm')))?.error, { code: -32001, message: 'redaction failed' })
+  t.equal(errorsSeen, 1)
+})
+
+t.test('onSend runs for notifications but nothing is written', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  const sent: unknown[] = []
+  app.addHook('onSend', (_req: Request, v: unknown) => { sent.push(v) })
+  app.method('note', () => 'quiet')
+  t.equal(await app.inject(rpc(undefined, 'note')), undefined)
+  t.same(sent, ['quiet'])
+})
+
+t.test('onError hooks see the request and the error, sync, async and callback style', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  const seen: string[] = []
+  const boom = new Error('kaput')
+  app.addHook('onError', (req: Request, err: unknown) => { seen.push(`sync:${req.method}:${String(err === boom)}`) })
+  app.addHook('onError', async (_req: Request, err: unknown) => { seen.push(`async:${(err as Error).message}`) })
+  app.addHook('onError', (_req: Request, _err: unknown, done: () => void) => { seen.push('callback'); done() })
+  app.method('m', () => { throw boom })
+  t.same((await app.inject(rpc(1, 'm')))?.error, { code: -32001, message: 'kaput' })
+  t.same(seen, ['sync:m:true', 'async:kaput', 'callback'])
+})
+
+t.test('a failing onError hook is logged and the original error is still answered', async (t) => {
+  const { log, records } = captureLogger()
+  const app = linefy({ logger: log })
+  t.teardown(() => app.close())
+  app.addHook('onError', async () => { throw new Error('hook broke') })
+  app.method('m', () => { throw new Error('original') })
+  t.same((await app.inject(rpc(1, 'm')))?.error, { code: -32001, message: 'original' })
+  t.match(records.find((r) => r.msg === 'onError hook failed'), { err: { message: 'hook broke' } })
+})
+
+t.test('onResponse runs after the reply is written; a failing one is only logged', async (t) => {
+  const { log, records } = captureLogger()
+  const app = linefy({ logger: log })
+  t.teardown(() => app.close())
+  const done = deferred<number>()
+  app.addHook('onResponse', (req: Request) => { done.resolve(req.id as number) })
+  app.addHook('onResponse', async () => { throw new Error('metrics down') })
+  app.method('m', () => 'ok')
+  t.same(await app.inject(rpc(5, 'm')), { jsonrpc: '2.0', id: 5, result: 'ok' })
+  t.equal(await done.promise, 5)
+  await settle()
+  t.match(records.find((r) => r.msg === 'onResponse hook failed'), { err: { message: 'metrics down' } })
+})
+
+t.test('onResponse runs for error replies too', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  let responded = 0
+  app.addHook('onResponse', () => { responded++ })
+  app.method('m', () => { throw new Error('x') })
+  await app.inject(rpc(1, 'm'))
+  t.equal(responded, 1)
+})
+
+t.test('onTimeout runs when a request times out; a failing one is only logged', async (t) => {
+  const { log, records } = captureLogger()
+  const app = linefy({ logger: log })
+  t.teardown(() => app.close())
+  const timedOut: unknown[] = []
+  app.addHook('onTimeout', (req: Request) => { timedOut.push(req.id) })
+  app.addHook('onTimeout', () => { throw new Error('alert failed') })
+  app.method('slow', { timeout: 20 }, () => new Promise(() => {}))
+  app.method('fast', { timeout: 20 }, () => 'fast')
+  t.equal((await app.inject(rpc(1, 'slow')))?.error?.code, -32003)
+  t.equal((await app.inject(rpc(2, 'fast')))?.result, 'fast')
+  t.same(timedOut, [1])
+  t.match(records.find((r) => r.msg === 'onTimeout hook failed'), { err: { message: 'alert failed' } })
+})
+
+t.test('onConnection and onDisconnect run once per connection', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  const events: string[] = []
+  app.addHook('onConnection', (conn: Connection) => { events.push(`open:${conn.id}`) })
+  app.addHook('onDisconnect', async (conn: Connection) => { events.push(`close:${conn.id}`) })
+  app.method('m', (req) => { events.push(`req:${req.connection.id}`) })
+  await injectLines(app, [rpc(1, 'm'), rpc(2, 'm')])
+  await settle()
+  t.same(events, ['open:1', 'req:1', 'req:1', 'close:1'])
+})
+
+t.test('an onConnection hook can refuse an injected connection', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  let ran = false
+  app.addHook('onConnection', (_conn: Connection, done: (err?: Error) => void) => { done(new Error('not allowed')) })
+  app.method('m', () => { ran = true })
+  await t.rejects(app.inject(rpc(1, 'm')), { message: 'not allowed' })
+  t.notOk(ran)
+  t.equal(app.activity.connections, 0)
+})
+
+t.test('an onConnection hook can refuse a served connection: it is closed unread', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  let ran = false
+  app.addHook('onConnection', async () => { throw new Error('peer uid not allowed') })
+  app.method('m', () => { ran = true })
+  await app.ready()
+  const sock = socketPair()
+  sock.send(JSON.stringify(rpc(1, 'm')) + '\n')
+  const closed = new Promise((resolve) => sock.server.on('close', resolve))
+  app.serve(sock.server)
+  await closed
+  t.notOk(ran)
+  t.same(sock.lines, [])
+  t.equal(app.activity.connections, 0)
+})
+
+t.test('a served connection is read once onConnection hooks pass', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  const gate = deferred()
+  app.addHook('onConnection', () => gate.promise)
+  app.method('m', () => 'served')
+  await app.ready()
+  const sock = socketPair()
+  t.teardown(() => sock.server.destroy())
+  app.serve(sock.server)
+  sock.send(JSON.stringify(rpc(1, 'm')) + '\n')
+  gate.resolve()
+  t.same(JSON.parse(await sock.nextLine()), { jsonrpc: '2.0', id: 1, result: 'served' })
+})
+
+t.test('a failing onDisconnect hook is only logged', async (t) => {
+  const { log, records } = captureLogger()
+  const app = linefy({ logger: log })
+  t.teardown(() => app.close())
+  app.addHook('onDisconnect', () => { throw new Error('cleanup failed') })
+  app.method('m', () => 'ok')
+  t.equal((await app.inject(rpc(1, 'm')))?.result, 'ok')
+  t.match(records.find((r) => r.msg === 'onDisconnect hook failed'), { err: { message: 'cleanup failed' }, conn: 1 })
+})
+
+t.test('conn.notify pushes a notification to the client', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  app.method('work', (req) => {
+    req.connection.notify('progress', { pct: 50 })
+    req.connection.notify('ping')
+    return 'done'
+  })
+  await app.ready()
+  const sock = socketPair()
+  t.teardown(() => sock.server.destroy())
+  app.serve(sock.server)
+  sock.send(JSON.stringify(rpc(1, 'work')) + '\n')
+  t.same(JSON.parse(await sock.nextLine()), { jsonrpc: '2.0', method: 'progress', params: { pct: 50 } })
+  t.same(JSON.parse(await sock.nextLine()), { jsonrpc: '2.0', method: 'ping' })
+  t.same(JSON.parse(await sock.nextLine()), { jsonrpc: '2.0', id: 1, result: 'done' })
+})
+
+t.test('conn.notify on an injected connection does not crash the process', {
+  todo: 'src/connection.ts flush() writes to this.stream, which is null for inject connections (TypeError in nextTick)'
+}, async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  app.method('work', async (req) => {
+    req.connection.notify('progress')
+    await settle()
+    return 'done'
+  })
+  t.same(await app.inject(rpc(1, 'work')), { jsonrpc: '2.0', id: 1, result: 'done' })
+})

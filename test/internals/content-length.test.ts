@@ -1,0 +1,93 @@
+import t from 'tap'
+import { ContentLengthDecoder, contentLengthFraming } from '../../plugins/content-length.js'
+
+function decoder (max = 32) {
+  const events: Array<[string, string | number]> = []
+  const d = new ContentLengthDecoder(max, {
+    frame: (buf) => { events.push(['frame', buf.toString()]) },
+    oversize: (bytes) => { events.push(['oversize', bytes]) },
+    malformed: (reason) => { events.push(['malformed', reason]) }
+  })
+  return { d, events }
+}
+
+const msg = (body: string, header = 'Content-Length') => `${header}: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+const b = (s: string) => Buffer.from(s)
+
+t.test('emits each message, several per chunk', async (t) => {
+  const { d, events } = decoder()
+  d.push(b(msg('{"a":1}') + msg('[]')))
+  t.same(events, [['frame', '{"a":1}'], ['frame', '[]']])
+})
+
+t.test('joins a message whose header and body are split over chunks', async (t) => {
+  const { d, events } = decoder()
+  const whole = b(msg('{"split":true}'))
+  for (let i = 0; i < whole.length; i++) d.push(whole.subarray(i, i + 1))
+  t.same(events, [['frame', '{"split":true}']])
+})
+
+t.test('the header name is case-insensitive and other headers are ignored', async (t) => {
+  const { d, events } = decoder()
+  d.push(b('Content-Type: application/vscode-jsonrpc; charset=utf-8\r\ncontent-length: 2\r\n\r\n{}'))
+  t.same(events, [['frame', '{}']])
+})
+
+t.test('counts the length in bytes, not characters', async (t) => {
+  const { d, events } = decoder()
+  d.push(b(msg('"ü€"')))
+  t.same(events, [['frame', '"ü€"']])
+  t.equal(contentLengthFraming.encode('"ü"'), 'Content-Length: 4\r\n\r\n"ü"')
+})
+
+t.test('a body over the limit is reported once and skipped, across chunks, then framing resumes', async (t) => {
+  const { d, events } = decoder(4)
+  d.push(b('Content-Length: 10\r\n\r\n123'))
+  t.same(events, [['oversize', 10]])
+  d.push(b('4567'))
+  d.push(b('890' + msg('ok')))
+  t.same(events, [['oversize', 10], ['frame', 'ok']])
+})
+
+t.test('a body over the limit that is already in the buffer is skipped at once', async (t) => {
+  const { d, events } = decoder(4)
+  d.push(b(msg('0123456789') + msg('ok')))
+  t.same(events, [['oversize', 10], ['frame', 'ok']])
+})
+
+t.test('a header block without Content-Length is malformed and ends framing', async (t) => {
+  const { d, events } = decoder()
+  d.push(b('Content-Type: x\r\n\r\n{}' + msg('{}')))
+  d.push(b(msg('{}')))
+  d.end()
+  t.same(events, [['malformed', 'missing Content-Length header']], 'nothing after it is read, and end() adds nothing')
+})
+
+t.test('a header block that never ends is malformed once over 8192 bytes', async (t) => {
+  const { d, events } = decoder()
+  d.push(b('X-Padding: ' + 'a'.repeat(8000)))
+  t.same(events, [], 'still waiting under the limit')
+  d.push(b('a'.repeat(500)))
+  t.same(events, [['malformed', 'header block over 8192 bytes']])
+})
+
+t.test('end() inside a message is malformed; between messages it is clean', async (t) => {
+  const inBody = decoder()
+  inBody.d.push(b('Content-Length: 5\r\n\r\n12'))
+  inBody.d.end()
+  t.same(inBody.events, [['malformed', 'stream ended inside a message']])
+
+  const inHeader = decoder()
+  inHeader.d.push(b('Content-Len'))
+  inHeader.d.end()
+  t.same(inHeader.events, [['malformed', 'stream ended inside a message']])
+
+  const clean = decoder()
+  clean.d.push(b(msg('{}')))
+  clean.d.end()
+  t.same(clean.events, [['frame', '{}']])
+})
+
+t.test('names itself', async (t) => {
+  t.equal(contentLengthFraming.name, 'content-length')
+})

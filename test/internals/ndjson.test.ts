@@ -1,0 +1,99 @@
+import t from 'tap'
+import { NdjsonDecoder, ndjsonFraming } from '../../plugins/ndjson.js'
+
+function decoder (max = 16) {
+  const events: Array<[string, string | number]> = []
+  const frames: Buffer[] = []
+  const d = new NdjsonDecoder(max, {
+    frame: (buf) => { frames.push(buf); events.push(['frame', buf.toString()]) },
+    oversize: (bytes) => { events.push(['oversize', bytes]) },
+    malformed: (reason) => { events.push(['malformed', reason]) }
+  })
+  return { d, events, frames }
+}
+
+const b = (s: string) => Buffer.from(s)
+
+t.test('emits one frame per line, several per chunk', async (t) => {
+  const { d, events } = decoder()
+  d.push(b('a\nbb\nccc\n'))
+  t.same(events, [['frame', 'a'], ['frame', 'bb'], ['frame', 'ccc']])
+})
+
+t.test('a line inside one chunk is handed over without a copy', async (t) => {
+  const { d, frames } = decoder()
+  const chunk = b('abc\n')
+  d.push(chunk)
+  t.equal(frames[0].buffer, chunk.buffer)
+  t.equal(frames[0].byteOffset, chunk.byteOffset)
+})
+
+t.test('joins a line split over several chunks', async (t) => {
+  const { d, events } = decoder()
+  d.push(b('ab'))
+  d.push(b('cd'))
+  t.same(events, [], 'nothing before the newline')
+  d.push(b('e\nf'))
+  d.push(b('\n'))
+  t.same(events, [['frame', 'abcde'], ['frame', 'f']])
+})
+
+t.test('strips \\r before \\n, also when it ends a chunk', async (t) => {
+  const { d, events } = decoder()
+  d.push(b('a\r\nb\r'))
+  d.push(b('\n'))
+  t.same(events, [['frame', 'a'], ['frame', 'b']])
+})
+
+t.test('skips empty and whitespace-only lines', async (t) => {
+  const { d, events } = decoder()
+  d.push(b('\n\r\n \t \r\nx\n'))
+  d.push(b('\r'))
+  d.push(b('\n'))
+  t.same(events, [['frame', 'x']])
+})
+
+t.test('a line of exactly the limit passes; one byte more is reported once', async (t) => {
+  const { d, events } = decoder(4)
+  d.push(b('abcd\nabcde\nok\n'))
+  t.same(events, [['frame', 'abcd'], ['oversize', 5], ['frame', 'ok']])
+})
+
+t.test('the limit holds for a partial line: reported as soon as it is passed, then skipped to the newline', async (t) => {
+  const { d, events } = decoder(4)
+  d.push(b('abc'))
+  d.push(b('def'))
+  t.same(events, [['oversize', 6]], 'reported before any newline arrived')
+  d.push(b('ghijkl'))
+  d.push(b('mn\nok\n'))
+  t.same(events, [['oversize', 6], ['frame', 'ok']], 'reported once, resynchronised at the newline')
+})
+
+t.test('a partial line pushed over the limit by a chunk that also ends it is reported at the newline', async (t) => {
+  const { d, events } = decoder(4)
+  d.push(b('abc'))
+  d.push(b('de\nok\n'))
+  t.same(events, [['oversize', 5], ['frame', 'ok']])
+})
+
+t.test('end() emits a last line without its newline', async (t) => {
+  const { d, events } = decoder()
+  d.push(b('a\nlast\r'))
+  d.end()
+  t.same(events, [['frame', 'a'], ['frame', 'last']])
+})
+
+t.test('end() emits nothing when no partial line is held, and resets a skip', async (t) => {
+  const { d, events } = decoder(2)
+  d.push(b('a\n'))
+  d.end()
+  d.push(b('toolong'))
+  d.end()
+  d.push(b('ok\n'))
+  t.same(events, [['frame', 'a'], ['oversize', 7], ['frame', 'ok']])
+})
+
+t.test('encode appends a newline', async (t) => {
+  t.equal(ndjsonFraming.encode('{"a":1}'), '{"a":1}\n')
+  t.equal(ndjsonFraming.name, 'ndjson')
+})
