@@ -1,4 +1,5 @@
 import type { Static, TSchema, TUnknown } from '@sinclair/typebox'
+import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import type { Connection } from './connection.js'
@@ -46,7 +47,7 @@ export type RequestHook = (req: Request, done: HookDoneFn) => unknown
 export type OnSendHook = (req: Request, result: unknown, done: (err?: unknown, result?: unknown) => void) => unknown
 export type OnErrorHook = (req: Request, err: unknown, done: HookDoneFn) => unknown
 export type ConnectionHook = (conn: Connection, done: HookDoneFn) => unknown
-export type ApplicationHook = (this: LinefyInstance, app: LinefyInstance) => unknown
+export type ApplicationHook = (this: LinefyInstance, app: LinefyInstance, done: HookDoneFn) => unknown
 export type ControlHandlerFn = (msg: Record<string, unknown>, conn: Connection) => unknown
 
 /** A JSON-RPC reply as inject() returns it. */
@@ -68,9 +69,12 @@ export interface LinefyInstance {
 
   register<O = Record<string, unknown>> (plugin: PluginFn<O> | { default: PluginFn<O> }, opts?: RegisterOptions<O>): LinefyInstance & PromiseLike<undefined>
   after (): Promise<void>
+  after (fn: (err: Error | null) => void): LinefyInstance
   ready (): Promise<LinefyInstance>
   close (): Promise<void>
   listen (opts?: ListenOptions): Promise<LinefyInstance>
+  /** Where the transports listen: socket paths, TCP addresses, `fd:N`, `stdio`. */
+  addresses (): Array<string | AddressInfo>
 
   decorate (name: string | symbol, value: unknown): LinefyInstance
   hasDecorator (name: string | symbol): boolean
@@ -91,6 +95,6 @@ export interface LinefyInstance {
   /** Serves one client over any duplex stream: the entry point of every transport. */
   serve (stream: Duplex): Connection
 
-  inject (message: object): Promise<Reply | undefined>
   inject (lines: Array<string | object>): Promise<Array<Reply | undefined>>
+  inject (message: object): Promise<Reply | undefined>
 }

@@ -1,0 +1,191 @@
+import t from 'tap'
+import net from 'node:net'
+import { once } from 'node:events'
+import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import { LineClient, startFixture, tempDir } from './helpers/line-client.js'
+
+// The full sizes of the issue run under `npm run test:stress`.
+const STRESS = process.env.LINEFY_STRESS === '1'
+const MiB = 1024 * 1024
+
+async function daemon (t: Parameters<typeof tempDir>[0], opts: Record<string, unknown> = {}) {
+  const path = join(tempDir(t), 'd.sock')
+  const fixture = await startFixture(t, 'reliability-server.mjs', [path], { LINEFY_OPTS: JSON.stringify(opts) }, ['--expose-gc'])
+  const admin = await LineClient.connect(path)
+  t.teardown(() => admin.close())
+  const memory = async () => await admin.call({ type: 'memory' }) as { rss: number, heapUsed: number, arrayBuffers: number }
+  const stats = async () => await admin.call({ type: 'stats' }) as { framesRead: number, busiest: number, connections: number }
+  return { path, ...fixture, admin, memory, stats }
+}
+
+const echo = (id: number, x: unknown) => ({ jsonrpc: '2.0', id, method: 'echo', params: { x } })
+
+t.test('serves many concurrent connections with every reply correct and matched, and gives the memory back', async (t) => {
+  const conns = STRESS ? 1000 : 200
+  const calls = STRESS ? 100 : 50
+  const d = await daemon(t)
+  const before = await d.memory()
+
+  const clients = await Promise.all(Array.from({ length: conns }, () => LineClient.connect(d.path)))
+  for (const [c, client] of clients.entries()) {
+    for (let i = 0; i < calls; i++) client.send(echo(i, `${c}:${i}`))
+  }
+  await clients[0].waitFor(calls)
+  const during = await d.memory()
+  await Promise.all(clients.map((c) => c.waitFor(calls, 120_000)))
+
+  let wrong = 0
+  for (const [c, client] of clients.entries()) {
+    client.replies.forEach((r, i) => {
+      if (r.id !== i || (r.result as { x?: unknown })?.x !== `${c}:${i}`) wrong++
+    })
+  }
+  t.equal(wrong, 0, `all ${conns * calls} replies correct, in order, matched to their ids`)
+
+  for (const c of clients) c.close()
+  await Promise.all(clients.map((c) => c.closed))
+  let s = await d.stats()
+  while (s.connections > 1) s = await d.stats()
+  const after = await d.memory()
+  t.equal(s.connections, 1, 'only the admin connection is left')
+  t.ok(after.heapUsed - before.heapUsed < 8 * MiB, `heap back to its size before the load (${(before.heapUsed / MiB).toFixed(1)} -> ${(after.heapUsed / MiB).toFixed(1)} MiB)`)
+  t.comment(`load ${conns}x${calls}: rss before ${(before.rss / MiB).toFixed(1)} MiB, during ${(during.rss / MiB).toFixed(1)} MiB, after ${(after.rss / MiB).toFixed(1)} MiB; heap ${(before.heapUsed / MiB).toFixed(1)} / ${(during.heapUsed / MiB).toFixed(1)} / ${(after.heapUsed / MiB).toFixed(1)} MiB`)
+})
+
+t.test('a client that writes without reading is throttled, memory stays bounded, and others are served', async (t) => {
+  const requests = 100_000
+  const d = await daemon(t)
+  const before = await d.memory()
+
+  const slow = net.connect(d.path)
+  await once(slow, 'connect')
+  slow.pause()
+  slow.on('error', () => {})
+  t.teardown(() => slow.destroy())
+  const line = JSON.stringify(echo(1, 'a fairly ordinary payload of some size')) + '\n'
+  slow.write(line.repeat(requests))
+
+  // the daemon has stopped reading once two polls, each a round trip on another
+  // connection that is served meanwhile, see the same count of lines read
+  let last = -1
+  let served = 0
+  let s = await d.stats()
+  while (s.busiest !== last) {
+    last = s.busiest
+    const fast = await d.admin.call(echo(7, 'still served'))
+    if ((fast.result as { x: string }).x === 'still served') served++
+    s = await d.stats()
+  }
+  const during = await d.memory()
+  t.ok(served > 0, 'another client was served while the slow one flooded')
+  t.ok(s.busiest < requests, `the daemon stopped reading at ${s.busiest} of ${requests} lines`)
+  t.ok(during.heapUsed - before.heapUsed < 32 * MiB, `heap bounded while the client does not read (+${((during.heapUsed - before.heapUsed) / MiB).toFixed(1)} MiB)`)
+  t.ok(slow.writableLength > 0, 'the rest waits on the client side, not in the daemon')
+  t.comment(`slow reader: daemon read ${s.busiest} of ${requests} lines; heap +${((during.heapUsed - before.heapUsed) / MiB).toFixed(1)} MiB, rss ${(during.rss / MiB).toFixed(1)} MiB`)
+})
+
+t.test('a 50 MiB line without a newline is refused once and the connection goes on', async (t) => {
+  const d = await daemon(t)
+  const before = await d.memory()
+  const c = await LineClient.connect(d.path)
+  t.teardown(() => c.close())
+  const chunk = Buffer.alloc(MiB, 'x')
+  for (let i = 0; i < 50; i++) {
+    if (!c.socket.write(chunk)) await once(c.socket, 'drain')
+  }
+  const during = await d.memory()
+  c.socket.write('\n')
+  c.send(echo(2, 'after'))
+  const [tooLong, next] = await c.waitFor(2)
+  t.equal((tooLong.error as { code: number }).code, -32600)
+  t.match((tooLong.error as { message: string }).message, /maxLineBytes/)
+  t.same(next, { jsonrpc: '2.0', id: 2, result: { x: 'after' } })
+  t.ok(during.heapUsed + during.arrayBuffers - before.heapUsed - before.arrayBuffers < 16 * MiB, 'the daemon never buffered the line')
+})
+
+t.test('a writer sending one byte at a time is answered', async (t) => {
+  const d = await daemon(t)
+  const c = await LineClient.connect(d.path)
+  t.teardown(() => c.close())
+  const bytes = Buffer.from(JSON.stringify(echo(3, 'drip')) + '\n' + JSON.stringify(echo(4, 'drop')) + '\r\n')
+  for (const b of bytes) await new Promise<void>((resolve) => c.socket.write(Buffer.from([b]), () => resolve()))
+  t.same(await c.waitFor(2), [
+    { jsonrpc: '2.0', id: 3, result: { x: 'drip' } },
+    { jsonrpc: '2.0', id: 4, result: { x: 'drop' } }
+  ])
+})
+
+t.test('random bytes, invalid UTF-8 and NUL bytes get errors and the next client is served', async (t) => {
+  const d = await daemon(t)
+  const c = await LineClient.connect(d.path)
+  t.teardown(() => c.close())
+  const garbage = randomBytes(256 * 1024)
+  c.socket.write(Buffer.concat([garbage, Buffer.from('\n\xff\xfe{"bad":1}\n\u0000\n{"jsonrpc":"2.0","id":9,"method":"echo","params":{"x":"\u0000"}}\n', 'latin1')]))
+  c.send(echo(5, 'last'))
+  const last = await c.waitForId(5)
+  t.same(last, { jsonrpc: '2.0', id: 5, result: { x: 'last' } })
+  const others = c.replies.filter((r) => r.id !== 5)
+  t.ok(others.length >= 3, 'each garbage line got its own reply')
+  t.ok(others.every((r) => r.error !== undefined), 'garbage gets errors, never results')
+  const next = await LineClient.connect(d.path)
+  t.teardown(() => next.close())
+  t.same(await next.call(echo(6, 'next')), { jsonrpc: '2.0', id: 6, result: { x: 'next' } })
+})
+
+t.test('a client killed mid-write leaves the daemon serving', async (t) => {
+  const d = await daemon(t)
+  const killer = spawn(process.execPath, ['-e', `
+    const s = require('net').connect(${JSON.stringify(d.path)}, () => {
+      s.write('{"jsonrpc":"2.0","id":1,"method":"sleep","params":{"ms":60000}}\\n{"jsonrpc":"2.0","id":2,"me', () => process.kill(process.pid, 'SIGKILL'))
+    })`], { stdio: 'ignore' })
+  const [, signal] = await once(killer, 'exit')
+  t.equal(signal, 'SIGKILL')
+  let s = await d.stats()
+  while (s.connections > 1) s = await d.stats()
+  t.equal(s.connections, 1, 'the dead client is gone from the count')
+  t.same(await d.admin.call(echo(8, 'alive')), { jsonrpc: '2.0', id: 8, result: { x: 'alive' } })
+})
+
+t.test('SIGTERM under load: every line the daemon read gets exactly one reply', async (t) => {
+  const conns = STRESS ? 64 : 16
+  const perConn = STRESS ? 2000 : 300
+  const d = await daemon(t, { closeGraceMs: 5000 })
+  d.admin.close()
+  const clients = await Promise.all(Array.from({ length: conns }, () => LineClient.connect(d.path)))
+  for (const client of clients) {
+    for (let i = 0; i < perConn; i++) {
+      client.send(i % 3 === 0
+        ? { jsonrpc: '2.0', id: i, method: 'sleep', params: { ms: i % 7 } }
+        : echo(i, i))
+    }
+  }
+  await clients[0].waitFor(Math.floor(perConn / 10))
+  const exited = once(d.child, 'exit')
+  d.child.kill('SIGTERM')
+  await Promise.all(clients.map((c) => c.closed))
+  const [code] = await exited
+
+  const report = JSON.parse(d.stdout().split('\n').filter(Boolean).pop() as string) as { framesRead: number }
+  let replies = 0
+  let duplicates = 0
+  let wrong = 0
+  let shuttingDown = 0
+  for (const client of clients) {
+    const seen = new Set<unknown>()
+    for (const r of client.replies) {
+      if (seen.has(r.id)) duplicates++
+      seen.add(r.id)
+      replies++
+      const err = r.error as { code: number } | undefined
+      if (err?.code === -32005) shuttingDown++
+      else if (err !== undefined) wrong++
+    }
+  }
+  t.equal(code, 0, 'the daemon exits 0')
+  t.equal(replies, report.framesRead, `${report.framesRead} lines read, ${replies} replies`)
+  t.equal(duplicates, 0, 'no request answered twice')
+  t.equal(wrong, 0, 'every reply is a result or -32005')
+  t.comment(`SIGTERM under load: ${conns}x${perConn} sent, ${report.framesRead} read, ${replies} answered (${shuttingDown} with -32005)`)
+})
