@@ -17,6 +17,7 @@ interface Entry {
 }
 
 const ORDINARY_DISCONNECT = new Set(['EPIPE', 'ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED'])
+const NOTHING = Buffer.alloc(0)
 
 function isCancelNotice (msg: unknown): boolean {
   if (msg === null || typeof msg !== 'object') return false
@@ -246,7 +247,9 @@ export class Connection implements Sink, FrameSink {
   private updateFlow (): void {
     const stream = this.stream
     if (stream === null || this.destroyed) return
-    const stop = this.blocked || this.closing || this.backlog.length - this.head >= this.state.opts.maxBacklog
+    // once ending, reading resumes only to discard: the peer's EOF can arrive, and
+    // closing never leaves unread bytes behind (TCP would answer them with a reset)
+    const stop = this.blocked || (this.closing && !this.ending) || this.backlog.length - this.head >= this.state.opts.maxBacklog
     if (stop && !this.paused) {
       this.paused = true
       stream.pause()
@@ -280,19 +283,27 @@ export class Connection implements Sink, FrameSink {
   private maybeEnd (): void {
     if (this.ending || this.destroyed || !(this.readEnded || this.closing) || this.running !== 0 || this.head !== this.backlog.length) return
     this.ending = true
-    if (this.stream === null) return
+    const stream = this.stream
+    if (stream === null) return
     this.flush()
-    this.stream.end()
+    this.updateFlow()
+    // every reply is with the OS once 'finish' fires; a peer that keeps its side open must not hold close() up
+    stream.end(() => stream.destroy())
   }
 
   private readonly onData = (chunk: Buffer): void => {
-    this.decoder.push(chunk)
+    if (!this.ending) this.decoder.push(chunk)
   }
 
   private readonly onEnd = (): void => {
     this.decoder.end()
     this.readEnded = true
     this.maybeEnd()
+    // EOF is either a half-close (replies still wanted) or the peer gone. An
+    // empty write tells them apart without a byte on the wire: it fails with
+    // EPIPE only once the peer closed entirely (unix sockets), and that error
+    // closes the connection, aborting what still runs for nobody
+    if (!this.ending) (this.stream as Duplex).write(NOTHING)
   }
 
   private readonly onDrain = (): void => {

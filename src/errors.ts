@@ -84,7 +84,11 @@ export const codes = {
   LINEFY_ERR_HOOK_FALSY_REJECTION: createError('LINEFY_ERR_HOOK_FALSY_REJECTION', 'a %s hook rejected with a falsy value: reject with an Error', RpcCode.HANDLER_FAILED),
   LINEFY_ERR_ADDR_IN_USE: createError('LINEFY_ERR_ADDR_IN_USE', 'another daemon is already listening on %s: stop it first or choose another path'),
   LINEFY_ERR_UNSAFE_PATH: createError('LINEFY_ERR_UNSAFE_PATH', 'refusing to use %s: %s'),
-  LINEFY_ERR_NO_LISTEN_TARGET: createError('LINEFY_ERR_NO_LISTEN_TARGET', 'listen() needs { path }, { fd }, { stdio: true } or socket activation (LISTEN_FDS/LISTEN_PID)'),
+  LINEFY_ERR_NO_LISTEN_TARGET: createError('LINEFY_ERR_NO_LISTEN_TARGET', 'listen() needs { path }, { fd }, { stdio: true }, { host, port } or socket activation (LISTEN_FDS/LISTEN_PID)'),
+  LINEFY_ERR_SOCKET_PATH_TOO_LONG: createError('LINEFY_ERR_SOCKET_PATH_TOO_LONG', 'socket path %s is %d bytes, over the %d-byte limit of unix socket addresses: use a shorter path, e.g. under $XDG_RUNTIME_DIR'),
+  LINEFY_ERR_LISTEN: createError('LINEFY_ERR_LISTEN', 'cannot listen on %s: %s'),
+  LINEFY_ERR_NOT_ACTIVATED: createError('LINEFY_ERR_NOT_ACTIVATED', 'socket activation %s: start the daemon through its systemd .socket unit, or listen on a path'),
+  LINEFY_ERR_STDOUT_LOGGER: createError('LINEFY_ERR_STDOUT_LOGGER', 'the logger writes to stdout, which carries the JSON-RPC stream in stdio mode: log to stderr (pino.destination(2)) or leave the logger to linefy'),
 
   // client and CLI
   LINEFY_ERR_NOT_RUNNING: createError('LINEFY_ERR_NOT_RUNNING', 'no daemon is listening on %s: start one with `linefy daemon`, or pass --socket with the path it listens on', RpcCode.TRANSPORT_LOST, 'info'),

@@ -11,6 +11,7 @@ import type { LinefyInstance, LinefyOptions, MethodOptions } from './instance.js
 import { listen, type ListenOptions } from './listen.js'
 import { createLogger, flushLogger } from './logger.js'
 import { runHandler } from './pipeline.js'
+import { stopAccepting } from './transport.js'
 import { Phase, type AppHook, type ResolvedOptions, type State } from './state.js'
 import {
   kAvvioClose, kAvvioReady, kErrorMapper, kFraming, kHooks, kPluginName, kPrefix, kSkipOverride, kState
@@ -188,7 +189,9 @@ const proto = {
       state.readyPromise = (async () => {
         await this[kAvvioReady]()
         for (const hook of state.onReady) await runAppHook(hook)
-        if (state.phase === Phase.Booted) state.phase = Phase.Ready
+        if (state.phase !== Phase.Booted) return
+        state.phase = Phase.Ready
+        for (const start of state.transports) await start()
       })()
     }
     return state.readyPromise.then(() => this)
@@ -199,9 +202,12 @@ const proto = {
     if (state.closePromise !== null) return state.closePromise
     const readyPromise = state.readyPromise
     state.phase = Phase.Closing
+    stopAccepting(state)
     state.closePromise = (async () => {
       if (readyPromise !== null) {
         await readyPromise.catch(() => {})
+        // a transport may have bound while ready() was still running
+        stopAccepting(state)
         for (const hook of state.preClose) {
           await runAppHook(hook).catch((err) => state.log.error({ err }, 'preClose hook failed'))
         }
@@ -216,6 +222,10 @@ const proto = {
 
   listen (this: Internal, opts?: ListenOptions) {
     return listen(this, opts)
+  },
+
+  addresses (this: Internal) {
+    return this[kState].addresses.slice()
   },
 
   inject (this: Internal, input: object | Array<string | object>) {
@@ -248,6 +258,9 @@ export function linefy (options: LinefyOptions = {}): LinefyInstance {
     connections: new Set(),
     onReady: [],
     preClose: [],
+    transports: [],
+    addresses: [],
+    servers: new Set(),
     phase: Phase.Loading,
     readyPromise: null,
     closePromise: null,

@@ -1,3 +1,4 @@
+import type { AddressInfo, Server } from 'node:net'
 import type { Logger } from 'pino'
 import type { Context, MethodDefinition } from './context.js'
 import type { Connection } from './connection.js'
@@ -46,6 +47,12 @@ export interface State {
   connections: Set<Connection>
   onReady: AppHook[]
   preClose: AppHook[]
+  /** Transports waiting to listen: they start once every onReady hook has run. */
+  transports: Array<() => Promise<void>>
+  /** Where the transports listen, for app.addresses(). */
+  addresses: Array<string | AddressInfo>
+  /** Listening servers, closed the moment close() begins. */
+  servers: Set<Server>
   phase: Phase
   readyPromise: Promise<unknown> | null
   closePromise: Promise<void> | null

@@ -1,0 +1,50 @@
+import { resolve } from 'node:path'
+import { codes, LinefyError } from '../src/errors.js'
+import { plugin } from '../src/plugin.js'
+import { bindSocketFile, clearStale, ensureParent, MAX_SOCKET_PATH, removeSocketFile, type Inode } from '../src/socket-file.js'
+import { bindError, serveNet } from '../src/transport.js'
+
+const HINT = 'check that its directory exists and is writable by this user'
+
+export interface UnixOptions {
+  path: string
+  /** Permissions of the socket file (default 0o600: only this user may connect). */
+  mode?: number
+}
+
+function checkOptions (opts: UnixOptions): { path: string, mode: number } {
+  if (typeof opts.path !== 'string' || opts.path === '') throw new codes.LINEFY_ERR_INVALID_OPTION('path', `must be a socket file path, got ${String(opts.path)}`)
+  const mode = opts.mode ?? 0o600
+  if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) throw new codes.LINEFY_ERR_INVALID_OPTION('mode', `must be file permissions such as 0o600, got ${String(mode)}`)
+  // absolute, so the file can still be found at close after a chdir
+  const path = resolve(opts.path)
+  const bytes = Buffer.byteLength(path)
+  if (bytes > MAX_SOCKET_PATH) throw new codes.LINEFY_ERR_SOCKET_PATH_TOO_LONG(path, bytes, MAX_SOCKET_PATH)
+  return { path, mode }
+}
+
+/**
+ * Listens on a unix socket file, the way a per-user daemon must: parent
+ * directory 0700, socket 0600, a live daemon's socket never taken over, a
+ * stale one removed, no symlink followed, and the file removed at close
+ * only while it is still ours.
+ */
+export default plugin<UnixOptions>(async function unixTransport (app, opts) {
+  const { path, mode } = checkOptions(opts)
+  let inode: Inode | null = null
+  await serveNet(app, {
+    async bind (server) {
+      try {
+        await ensureParent(path)
+        await clearStale(path)
+        inode = await bindSocketFile(server, path, mode)
+      } catch (err) {
+        throw err instanceof LinefyError ? err : bindError(err as NodeJS.ErrnoException, path, HINT)
+      }
+      return path
+    },
+    async release () {
+      await removeSocketFile(path, inode as Inode)
+    }
+  })
+}, { name: 'linefy-unix' })

@@ -1,0 +1,195 @@
+import { linkSync, lstatSync, mkdirSync, readFileSync, renameSync, symlinkSync, unlinkSync, writeFileSync, existsSync } from 'node:fs'
+import net from 'node:net'
+import { join, relative } from 'node:path'
+import t, { type Test } from 'tap'
+import linefy, { unix, type LinefyInstance } from '../index.js'
+import { connect, connectError, deferred, tempDir, until } from './helpers/wire.js'
+
+function app (t: Test): LinefyInstance {
+  const a = linefy()
+  a.method('echo', async (req) => req.params)
+  t.teardown(() => a.close())
+  return a
+}
+
+/** A socket file nobody listens on, as a daemon killed with SIGKILL leaves behind. */
+async function staleSocket (path: string): Promise<void> {
+  const tmp = path + '.b'
+  const s = net.createServer().listen(tmp)
+  await until(s, 'listening')
+  linkSync(tmp, path)
+  await new Promise((resolve) => s.close(resolve))
+}
+
+const mode = (p: string): number => lstatSync(p).mode & 0o777
+
+t.test('listen({ path }) creates the directory 0700, binds 0600, serves, and unlinks at close', async (t) => {
+  const dir = join(tempDir(t), 'run', 'linefy')
+  const path = join(dir, 'd.sock')
+  const a = app(t)
+  await a.listen({ path })
+  t.equal(mode(dir), 0o700)
+  t.equal(mode(join(dir, '..')), 0o700, 'intermediate directories too')
+  t.ok(lstatSync(path).isSocket())
+  t.equal(mode(path), 0o600)
+  t.same(a.addresses(), [path])
+  const c = await connect(path, t)
+  t.same(await c.call('echo', { a: 1 }, 1), { jsonrpc: '2.0', id: 1, result: { a: 1 } })
+  await a.close()
+  t.notOk(existsSync(path), 'socket file removed')
+  t.same(a.addresses(), [])
+})
+
+t.test('the plugin form boots with ready(), after every onReady hook', async (t) => {
+  const path = join(tempDir(t), 'd.sock')
+  const a = app(t)
+  let seenAtOnReady: boolean | null = null
+  a.register(unix, { path })
+  a.addHook('onReady', async () => { seenAtOnReady = existsSync(path) })
+  await a.ready()
+  t.equal(seenAtOnReady, false, 'no client can reach a daemon still booting')
+  const c = await connect(path, t)
+  t.same((await c.call('echo', ['x'])).result, ['x'])
+})
+
+t.test('listen() after ready() starts the transport at once', async (t) => {
+  const path = join(tempDir(t), 'd.sock')
+  const a = app(t)
+  await a.ready()
+  await a.listen({ path })
+  const c = await connect(path, t)
+  t.same((await c.call('echo', [2])).result, [2])
+  await a.close()
+  t.notOk(existsSync(path))
+})
+
+t.test('mode is configurable, and the umask is restored', async (t) => {
+  const path = join(tempDir(t), 'd.sock')
+  const before = process.umask()
+  await app(t).listen({ path, mode: 0o660 })
+  t.equal(mode(path), 0o660)
+  t.equal(process.umask(), before)
+})
+
+t.test('a relative path is resolved once, so close finds the file after a chdir', async (t) => {
+  const dir = tempDir(t)
+  const path = join(dir, 'd.sock')
+  const a = app(t)
+  await a.listen({ path: relative(process.cwd(), path) })
+  t.same(a.addresses(), [path])
+  await a.close()
+  t.notOk(existsSync(path))
+})
+
+t.test('a live daemon on the path: refuse with LINEFY_ERR_ADDR_IN_USE, its socket untouched', async (t) => {
+  const path = join(tempDir(t), 'd.sock')
+  const first = app(t)
+  await first.listen({ path })
+  const inode = lstatSync(path).ino
+  const second = app(t)
+  await t.rejects(second.listen({ path }), { code: 'LINEFY_ERR_ADDR_IN_USE', message: new RegExp(path) })
+  t.equal(lstatSync(path).ino, inode)
+  const c = await connect(path, t)
+  t.same((await c.call('echo', ['still here'])).result, ['still here'])
+  await second.close()
+  t.ok(existsSync(path), 'closing the refused app does not remove the live socket')
+})
+
+t.test('two daemons starting at once on one path: exactly one wins', async (t) => {
+  const path = join(tempDir(t), 'd.sock')
+  const results = await Promise.allSettled([app(t).listen({ path }), app(t).listen({ path })])
+  t.same(results.map((r) => r.status).sort(), ['fulfilled', 'rejected'])
+  const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult
+  t.equal(lost.reason.code, 'LINEFY_ERR_ADDR_IN_USE')
+  t.same((await (await connect(path, t)).call('echo', [1])).result, [1])
+})
+
+t.test('a stale socket (nobody answers) is removed and replaced', async (t) => {
+  const path = join(tempDir(t), 'd.sock')
+  await staleSocket(path)
+  // a second name keeps the stale inode alive, so its number cannot be reused
+  linkSync(path, path + '.keep')
+  await app(t).listen({ path })
+  t.not(lstatSync(path).ino, lstatSync(path + '.keep').ino)
+  t.same((await (await connect(path, t)).call('echo', ['fresh'])).result, ['fresh'])
+})
+
+t.test('refuses, and deletes nothing, when the path is not a socket', async (t) => {
+  const dir = tempDir(t)
+  const path = join(dir, 'd.sock')
+  writeFileSync(path, 'precious')
+  await t.rejects(app(t).listen({ path }), { code: 'LINEFY_ERR_UNSAFE_PATH', message: /not a socket/ })
+  t.equal(readFileSync(path, 'utf8'), 'precious')
+})
+
+t.test('never follows a symlink at the path, even to a stale socket', async (t) => {
+  const dir = tempDir(t)
+  const target = join(dir, 'real.sock')
+  await staleSocket(target)
+  const path = join(dir, 'd.sock')
+  symlinkSync(target, path)
+  await t.rejects(app(t).listen({ path }), { code: 'LINEFY_ERR_UNSAFE_PATH', message: /symlink/ })
+  t.ok(lstatSync(target).isSocket(), 'the target is untouched')
+  t.ok(lstatSync(path).isSymbolicLink(), 'the link is untouched')
+})
+
+t.test('refuses a symlinked parent directory', async (t) => {
+  const dir = tempDir(t)
+  mkdirSync(join(dir, 'real'))
+  symlinkSync(join(dir, 'real'), join(dir, 'link'))
+  await t.rejects(app(t).listen({ path: join(dir, 'link', 'd.sock') }), { code: 'LINEFY_ERR_UNSAFE_PATH', message: /symlink/ })
+  t.notOk(existsSync(join(dir, 'real', 'd.sock')))
+})
+
+t.test('refuses a parent that is not a directory', async (t) => {
+  const dir = tempDir(t)
+  writeFileSync(join(dir, 'file'), '')
+  await t.rejects(app(t).listen({ path: join(dir, 'file', 'd.sock') }), { code: 'LINEFY_ERR_UNSAFE_PATH', message: /not a directory/ })
+  await t.rejects(app(t).listen({ path: join(dir, 'file', 'sub', 'd.sock') }), { code: 'LINEFY_ERR_LISTEN', message: /ENOTDIR/ })
+})
+
+t.test('a path over the sun_path limit is refused instead of silently truncated', async (t) => {
+  const path = join(tempDir(t), 'x'.repeat(120) + '.sock')
+  await t.rejects(app(t).listen({ path }), { code: 'LINEFY_ERR_SOCKET_PATH_TOO_LONG' })
+  t.notOk(existsSync(path))
+})
+
+t.test('close leaves alone a file that replaced our socket', async (t) => {
+  const dir = tempDir(t)
+  const path = join(dir, 'd.sock')
+  const a = app(t)
+  await a.listen({ path })
+  renameSync(path, join(dir, 'moved.sock'))
+  writeFileSync(path, 'someone else')
+  await a.close()
+  t.equal(readFileSync(path, 'utf8'), 'someone else')
+  t.ok(existsSync(join(dir, 'moved.sock')), 'not ours to remove by another name either')
+  unlinkSync(join(dir, 'moved.sock'))
+})
+
+t.test('a new connect is refused once close begins', async (t) => {
+  const path = join(tempDir(t), 'd.sock')
+  const a = app(t)
+  const started = deferred()
+  const release = deferred()
+  a.method('hold', async () => { started.resolve(); await release.promise })
+  await a.listen({ path })
+  const c = await connect(path, t)
+  c.send({ jsonrpc: '2.0', id: 1, method: 'hold' })
+  await started.promise
+  const closing = a.close()
+  t.equal((await connectError(path))?.code, 'ECONNREFUSED')
+  release.resolve()
+  t.same(await c.lines.next(), { jsonrpc: '2.0', id: 1, result: null })
+  await closing
+})
+
+t.test('option errors', async (t) => {
+  await t.rejects(linefy().register(unix, { path: '' }).ready(), { code: 'LINEFY_ERR_INVALID_OPTION' })
+  await t.rejects(linefy().register(unix, { path: '/tmp/x.sock', mode: 0o1000 }).ready(), { code: 'LINEFY_ERR_INVALID_OPTION' })
+  await t.rejects(linefy().listen(), { code: 'LINEFY_ERR_NO_LISTEN_TARGET' })
+  await t.rejects(linefy().listen({ path: '/tmp/x.sock', port: 1 }), { code: 'LINEFY_ERR_INVALID_OPTION' })
+  const closed = linefy()
+  await closed.close()
+  await t.rejects(closed.listen({ path: '/tmp/x.sock' }), { code: 'LINEFY_ERR_CLOSED' })
+})
