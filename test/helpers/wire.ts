@@ -68,6 +68,22 @@ export class Lines {
     return JSON.parse(this.all[this.read++])
   }
 
+  /** The first line, read or still to come, that parses to something `match` accepts. */
+  async find (match: (msg: any) => boolean, ms = 10_000): Promise<any> {
+    let found: any
+    const scan = (): boolean => this.all.some((l) => {
+      try {
+        found = JSON.parse(l)
+      } catch {
+        return false
+      }
+      return match(found) === true
+    })
+    await this.wait(() => scan() || this.ended, ms, 'a matching line')
+    if (!scan()) throw new Error(`stream ended without a matching line: ${this.all.join('\n')}`)
+    return found
+  }
+
   /** Resolves once the peer ended the stream, with the lines not yet taken. */
   async end (ms = 10_000): Promise<any[]> {
     await this.wait(() => this.ended, ms, 'the end of the stream')
@@ -131,23 +147,29 @@ export async function connectError (path: string): Promise<NodeJS.ErrnoException
 export interface Child {
   child: ChildProcess
   stdout: Lines
-  stderr: () => string
+  stderr: Lines
   exit: (ms?: number) => Promise<{ code: number | null, signal: NodeJS.Signals | null }>
 }
 
+export interface FixtureOptions extends SpawnOptions {
+  /** Exec node from a shell that sets LISTEN_PID to the pid node will have, as systemd does. */
+  ownListenPid?: boolean
+}
+
 /** Runs a fixture script with node; killed at teardown if still running. */
-export function runFixture (t: Teardown, script: string, args: string[] = [], options: SpawnOptions = {}): Child {
-  const child = spawn(process.execPath, [join(fixtures, script), ...args], { stdio: ['pipe', 'pipe', 'pipe'], ...options })
+export function runFixture (t: Teardown, script: string, args: string[] = [], options: FixtureOptions = {}): Child {
+  const { ownListenPid, ...spawnOptions } = options
+  const argv = [join(fixtures, script), ...args]
+  const child = ownListenPid === true
+    ? spawn('/bin/sh', ['-c', 'LISTEN_PID=$$ exec "$0" "$@"', process.execPath, ...argv], { stdio: ['pipe', 'pipe', 'pipe'], ...spawnOptions })
+    : spawn(process.execPath, argv, { stdio: ['pipe', 'pipe', 'pipe'], ...spawnOptions })
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
-  let err = ''
-  child.stderr?.setEncoding('utf8')
-  child.stderr?.on('data', (s: string) => { err += s })
   const exited = until<[number | null, NodeJS.Signals | null]>(child, 'exit', 'the child to exit', 60_000)
   exited.catch(() => {})
   return {
     child,
     stdout: new Lines(child.stdout as Readable),
-    stderr: () => err,
+    stderr: new Lines(child.stderr as Readable),
     async exit (ms = 10_000) {
       const timer = setTimeout(() => child.kill('SIGKILL'), ms)
       try {
