@@ -4,7 +4,8 @@
 //   Every connection keeps DEPTH echo requests outstanding. A request's id
 //   names its slot (id % (CONNS*DEPTH)), so a reply is matched to exactly one
 //   outstanding request without a hash table; anything else is an error.
-//   Prints one JSON line: rps, latency percentiles, errors, own CPU use.
+//   Prints one JSON line: rps, latency percentiles, errors, and its own CPU use
+//   and run-queue wait as fractions of the window (both low: not the bottleneck).
 // idle mode:  loadgen PATH CONNS 0 0 0
 //   Opens CONNS connections, sends one request on each, waits for every reply,
 //   prints {"ready":...} and holds the connections until stdin closes.
@@ -220,6 +221,17 @@ static double cpu_s(void) {
   return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+// ns runnable but waiting for a CPU: how much other load held the generator back
+static double runqueue_wait_s(void) {
+  unsigned long long run = 0, wait = 0;
+  FILE *f = fopen("/proc/self/schedstat", "r");
+  if (f) {
+    if (fscanf(f, "%llu %llu", &run, &wait) != 2) wait = 0;
+    fclose(f);
+  }
+  return wait / 1e9;
+}
+
 static int run_idle(const char *path) {
   uint64_t t0 = now_ns();
   for (int i = 0; i < nconns; i++) {
@@ -272,21 +284,21 @@ int main(int argc, char **argv) {
   uint64_t t_end = t_measure + (uint64_t)(duration * 1e9);
   while (now_ns() < t_measure) poll_once(5);
   recording = 1;
-  double cpu0 = cpu_s();
+  double cpu0 = cpu_s(), wait0 = runqueue_wait_s();
   uint64_t m0 = now_ns();
   while (now_ns() < t_end) poll_once(5);
   recording = 0;
   sending = 0;
   uint64_t m1 = now_ns();
-  double cpu1 = cpu_s();
+  double cpu1 = cpu_s(), wait1 = runqueue_wait_s();
   // every request still out must be answered: what is not, within 5 s, is missing
   while (outstanding > 0 && now_ns() - m1 < 5000000000ull) poll_once(10);
   double secs = (m1 - m0) / 1e9;
   printf("{\"conns\":%d,\"depth\":%d,\"seconds\":%.3f,\"replies\":%llu,\"rps\":%.0f,"
-         "\"p50_us\":%.1f,\"p99_us\":%.1f,\"errors\":%llu,\"missing\":%llu,\"cpu\":%.3f}\n",
+         "\"p50_us\":%.1f,\"p99_us\":%.1f,\"errors\":%llu,\"missing\":%llu,\"cpu\":%.3f,\"wait\":%.3f}\n",
          nconns, depth, secs, (unsigned long long)replies, replies / secs,
          replies ? percentile_us(replies, 0.50) : 0, replies ? percentile_us(replies, 0.99) : 0,
          (unsigned long long)(errors + outstanding), (unsigned long long)outstanding,
-         (cpu1 - cpu0) / secs);
+         (cpu1 - cpu0) / secs, (wait1 - wait0) / secs);
   return 0;
 }

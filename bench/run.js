@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --rounds N] [-- --only name,name]
+// npm run bench [-- --quick] [-- --rounds N] [-- --only name,name] [-- --linefy daemon|serve]
 // Starts every server as its own process, round by round in a rotating order
 // so that drift on a shared machine hits all of them alike, and reports
 // medians, ratios against the hand-written ceiling and the targets.
@@ -15,7 +15,8 @@ const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     rounds: { type: 'string' },
-    only: { type: 'string' }
+    only: { type: 'string' },
+    linefy: { type: 'string' }
   }
 })
 
@@ -33,7 +34,7 @@ const SCENARIOS = {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 const only = args.only?.split(',')
-const servers = serverList().filter((s) => only === undefined || only.includes(s.name))
+const servers = serverList(args.linefy).filter((s) => only === undefined || only.includes(s.name))
 
 // Server CPU is sampled over the generator's measuring window only: replies
 // per server CPU-second stay comparable when other load steals the core.

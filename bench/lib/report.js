@@ -28,6 +28,7 @@ export function summarize (rounds) {
     serverCpu: pick((r) => r.throughput.serverCpu),
     serverWait: pick((r) => r.throughput.serverWait),
     loadgenCpu: pick((r) => r.throughput.cpu),
+    loadgenWait: pick((r) => r.throughput.wait),
     errors: rounds.reduce((n, r) => n + ['latency', 'many', 'throughput', 'idle']
       .reduce((m, k) => m + (r[k]?.errors ?? 0), 0) + (r.failed ? 1 : 0), 0)
   }
@@ -125,7 +126,9 @@ export function markdownReport (result) {
 function generatorNote (result) {
   const echo = result.summary['raw-echo']
   const ceil = result.summary['net-baseline']
-  const peak = Math.max(...Object.values(result.summary).map((m) => m.loadgenCpu ?? 0))
+  const all = Object.values(result.summary)
+  const peak = (k) => fmt(100 * Math.max(...all.map((m) => m[k] ?? 0)))
   return `Generator check: the raw byte echo reached ${fmt(echo?.throughputRps)} req/s at 16x32 ` +
-    `(${x(ratio(echo?.throughputRps, ceil?.throughputRps))} the ceiling); the generator used at most ${fmt(peak * 100)}% of its core.`
+    `(${x(ratio(echo?.throughputRps, ceil?.throughputRps))} the ceiling); at 16x32 the generator used at most ${peak('loadgenCpu')}% ` +
+    `of its core and waited at most ${peak('loadgenWait')}% of the time for it.`
 }

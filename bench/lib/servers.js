@@ -18,9 +18,9 @@ const ALL = ['startup', 'idle', ...LOAD]
  * 'peer' the libraries linefy must beat, 'linefy' ours, 'check' the raw byte
  * echo that only bounds what the load generator can drive.
  */
-export function serverList () {
-  // the reference daemon once it is built; until then the same app through app.serve()
-  const daemon = existsSync(CLI)
+export function serverList (linefy = existsSync(CLI) ? 'daemon' : 'serve') {
+  // 'daemon': the reference daemon; 'serve': the same app through app.serve() on a net server
+  const daemon = linefy === 'daemon'
     ? { name: 'linefy', label: 'linefy daemon --demo', cmd: (sock) => [process.execPath, CLI, 'daemon', '--demo', '--socket', sock] }
     : { name: 'linefy', label: 'linefy (app.serve)', cmd: script('linefy') }
   return [
