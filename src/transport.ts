@@ -1,4 +1,3 @@
-import { once } from 'node:events'
 import { createServer, type AddressInfo, type ListenOptions as NetListenOptions, type Server } from 'node:net'
 import { codes, type LinefyError } from './errors.js'
 import type { LinefyInstance } from './instance.js'
@@ -47,7 +46,8 @@ export function serveNet (app: LinefyInstance, binding: Binding): Promise<void> 
   })
   return whenReady(app, async () => {
     address = await binding.bind(server)
-    closed = once(server, 'close')
+    // not events.once(): it would reject on the first 'error'
+    closed = new Promise((resolve) => server.once('close', resolve))
     // accept() failures (EMFILE and the like) must not crash the daemon
     server.on('error', (err) => state.log.error({ err, address }, 'accepting a connection failed'))
     state.addresses.push(address)

@@ -1,0 +1,65 @@
+import type { AddressInfo, Server, Socket } from 'node:net'
+import pino from 'pino'
+import t from 'tap'
+import linefy, { tcp, type LinefyInstance } from '../index.js'
+import { connect } from './helpers/wire.js'
+
+function app (t: { teardown: (fn: () => unknown) => void }): LinefyInstance {
+  const a = linefy()
+  a.method('echo', async (req) => req.params)
+  t.teardown(() => a.close())
+  return a
+}
+
+t.test('listen({ port: 0 }) serves on 127.0.0.1 and reports the port', async (t) => {
+  const a = app(t)
+  await a.listen({ port: 0 })
+  const [address] = a.addresses() as AddressInfo[]
+  t.match(address, { address: '127.0.0.1', family: 'IPv4', port: Number })
+  const c = await connect({ host: '127.0.0.1', port: address.port }, t)
+  t.same(await c.call('echo', { over: 'tcp' }, 7), { jsonrpc: '2.0', id: 7, result: { over: 'tcp' } })
+  await a.close()
+  t.same(a.addresses(), [])
+})
+
+t.test('the plugin form, with a host', async (t) => {
+  const a = app(t)
+  a.register(tcp, { host: '127.0.0.1' })
+  await a.ready()
+  const { port } = a.addresses()[0] as AddressInfo
+  const c = await connect({ host: '127.0.0.1', port }, t)
+  t.same((await c.call('echo', [1])).result, [1])
+})
+
+t.test('a port in use is LINEFY_ERR_ADDR_IN_USE', async (t) => {
+  const first = app(t)
+  await first.listen({ port: 0 })
+  const { port } = first.addresses()[0] as AddressInfo
+  await t.rejects(app(t).listen({ port }), { code: 'LINEFY_ERR_ADDR_IN_USE', message: new RegExp(`127.0.0.1:${port}`) })
+})
+
+t.test('a host that is not ours is LINEFY_ERR_LISTEN', async (t) => {
+  // TEST-NET-1 (RFC 5737): never a local address
+  await t.rejects(app(t).listen({ host: '192.0.2.1', port: 0 }), { code: 'LINEFY_ERR_LISTEN', message: /192\.0\.2\.1/ })
+})
+
+t.test('a bad port is an option error', async (t) => {
+  await t.rejects(linefy().register(tcp, { port: 70000 }).ready(), { code: 'LINEFY_ERR_INVALID_OPTION' })
+  await t.rejects(linefy().register(tcp, { port: 1.5 }).ready(), { code: 'LINEFY_ERR_INVALID_OPTION' })
+})
+
+t.test('an accept failure (EMFILE and the like) is logged, and the daemon goes on', async (t) => {
+  const records: any[] = []
+  const a = linefy({ logger: pino({ level: 'error' }, { write: (l: string) => records.push(JSON.parse(l)) }) })
+  a.method('echo', async (req) => req.params)
+  t.teardown(() => a.close())
+  let server: Server | null = null
+  a.addHook('onConnection', async (conn) => { server = (conn.stream as Socket & { server: Server }).server })
+  await a.listen({ port: 0 })
+  const { port } = a.addresses()[0] as AddressInfo
+  const c = await connect({ host: '127.0.0.1', port }, t)
+  t.same((await c.call('echo', [1])).result, [1])
+  ;(server as unknown as Server).emit('error', Object.assign(new Error('accept EMFILE'), { code: 'EMFILE' }))
+  t.match(records, [{ level: 50, msg: 'accepting a connection failed', err: { code: 'EMFILE' } }])
+  t.same((await c.call('echo', [2])).result, [2])
+})
