@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events'
 import type { Readable, Writable } from 'node:stream'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { bridge } from './bridge.js'
-import { connect, RpcError, type Client } from './client.js'
+import { connect, type Client, type RpcError } from './client.js'
 import { runDaemon } from './cli-daemon.js'
 import { socketPath } from './daemon.js'
 import { codes, LinefyError } from './errors.js'
@@ -53,7 +53,7 @@ const verbs: Record<string, { options: ParseArgsConfig['options'], run: (values:
         maxLineBytes: count(values, 'max-line-bytes'),
         logLevel: logLevel(values['log-level']),
         stdio: values.stdio === true
-      }, env, io)
+      }, io)
     }
   },
   call: {
@@ -121,17 +121,18 @@ function args (positionals: string[], first: string, second: string): [string, u
 
 async function withClient (values: Values, env: NodeJS.ProcessEnv, io: Io, send: (client: Client) => Promise<unknown>): Promise<number> {
   const client = await connect(socketPath(values.socket as string | undefined, env))
+  let code = 0
   try {
     io.stdout.write(JSON.stringify(await send(client)) + '\n')
-    return 0
-  } catch (err) {
-    if (!(err instanceof RpcError)) throw err
+  } catch (e) {
+    // the client rejects with nothing else
+    const err = e as RpcError
     const data = err.data === undefined ? '' : ' ' + JSON.stringify(err.data)
     io.stderr.write(`linefy: error ${err.code}: ${err.message}${data}\n`)
-    return 1
-  } finally {
-    await client.close()
+    code = 1
   }
+  await client.close()
+  return code
 }
 
 /** The CLI without the process: argv in, exit code out; errors become one line on stderr. */

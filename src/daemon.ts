@@ -1,13 +1,21 @@
 import { homedir } from 'node:os'
 import { join } from 'node:path'
+import type { Readable, Writable } from 'node:stream'
 import type { Logger } from 'pino'
 import { linefy } from './linefy.js'
 import type { LinefyInstance } from './instance.js'
+import activation, { activationFds } from '../plugins/activation.js'
 import demo from '../plugins/demo.js'
 import lifecycle from '../plugins/lifecycle.js'
+import stdio from '../plugins/stdio.js'
+import unix from '../plugins/unix.js'
 
 export interface DaemonOptions {
-  /** Where to listen; see socketPath() for the default. Ignored with `stdio`. */
+  /**
+   * The socket to listen on (see socketPath() for the CLI's default); socket
+   * activation takes its place when it applies. Without it and without
+   * `stdio` the daemon listens nowhere: for inject() and app.serve().
+   */
   socketPath?: string
   /** Add the demo methods: echo, sleep, fail, add. */
   demo?: boolean
@@ -18,6 +26,9 @@ export interface DaemonOptions {
   logger?: Logger
   /** Serve stdin/stdout instead of a socket. */
   stdio?: boolean
+  /** The streams of `stdio` (default process.stdin and process.stdout). */
+  input?: Readable
+  output?: Writable
 }
 
 /**
@@ -41,5 +52,12 @@ export function buildDaemon (opts: DaemonOptions = {}): LinefyInstance {
   })
   app.register(lifecycle)
   if (opts.demo === true) app.register(demo)
+  if (opts.stdio === true) {
+    app.register(stdio, { input: opts.input, output: opts.output })
+  } else if (opts.socketPath !== undefined) {
+    // under systemd the manager bound the socket: never create, chmod or unlink the path
+    if (activationFds(process.env, process.pid).length > 0) app.register(activation)
+    else app.register(unix, { path: opts.socketPath })
+  }
   return app
 }

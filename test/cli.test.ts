@@ -1,11 +1,15 @@
+import { spawn } from 'node:child_process'
+import { existsSync, linkSync, statSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { homedir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import t, { type Test } from 'tap'
 import linefy from '../index.js'
+import { connect } from '../client.js'
 import { socketPath, buildDaemon } from '../src/daemon.js'
 import { usage } from '../src/cli.js'
-import { serveOn, tempSocket } from './helpers/daemon-kit.js'
-import { run, runMain } from './helpers/cli-kit.js'
+import { LineLog, serveOn, tempDir, tempSocket } from './helpers/daemon-kit.js'
+import { cliPath, run, runMain, runMainLive, start, until, type Child } from './helpers/cli-kit.js'
 
 async function daemon (t: Test): Promise<string> {
   const path = tempSocket(t)
@@ -116,4 +120,163 @@ t.test('the real CLI: bridge relays a session and exits 0 at EOF', async (t) => 
   const path = await daemon(t)
   const r = await run(t, ['bridge', '--socket', path], {}, '{"jsonrpc":"2.0","id":1,"method":"add","params":{"a":1,"b":2}}\n{"type":"force_rem"}\n')
   t.same(r, { code: 0, signal: null, stdout: '{"jsonrpc":"2.0","id":1,"result":3}\n{"ok":true,"state":"rem","previous":"wake"}\n', stderr: '' })
+})
+
+// the daemon verb
+
+const listening = /"msg":"listening"/
+
+async function startDaemon (t: Test, path: string, args: string[] = ['--demo'], env: NodeJS.ProcessEnv = {}): Promise<Child> {
+  const child = start(t, ['daemon', '--socket', path, ...args], env)
+  await Promise.race([child.err.match(listening), child.exited.then(() => { throw new Error('daemon exited: ' + child.err.lines.join('\n')) })])
+  return child
+}
+
+t.test('the real CLI: daemon start, call, SIGTERM: exit 0 and the socket file is gone', async (t) => {
+  const path = join(tempDir(t), 'run', 'd.sock')
+  const daemon = await startDaemon(t, path)
+  t.equal(statSync(path).mode & 0o777, 0o600, 'socket is 0600')
+  t.equal(statSync(dirname(path)).mode & 0o777, 0o700, 'a missing parent directory is created 0700')
+  t.same(await run(t, ['call', '--socket', path, 'add', '{"a":20,"b":22}']), { code: 0, signal: null, stdout: '42\n', stderr: '' })
+  daemon.proc.kill('SIGTERM')
+  t.same(await daemon.exited, { code: 0, signal: null })
+  t.equal(existsSync(path), false)
+  t.ok(daemon.err.lines.every((l) => l.startsWith('{')), 'stderr carries only log records')
+  t.same(daemon.out.lines, [], 'nothing on stdout')
+})
+
+t.test('the real CLI: SIGINT stops it the same way', async (t) => {
+  const path = tempSocket(t)
+  const daemon = await startDaemon(t, path)
+  daemon.proc.kill('SIGINT')
+  t.same(await daemon.exited, { code: 0, signal: null })
+  t.equal(existsSync(path), false)
+})
+
+t.test('the real CLI: SIGTERM lets a request in flight finish and answers it', async (t) => {
+  const path = tempSocket(t)
+  const daemon = await startDaemon(t, path)
+  const client = await connect(path)
+  const slow = client.call('sleep', { ms: 300 })
+  const probe = await connect(path)
+  await until(async () => (await probe.control('status')).in_flight === 1)
+  await probe.close()
+  daemon.proc.kill('SIGTERM')
+  t.same(await slow, { slept: 300 })
+  t.same(await daemon.exited, { code: 0, signal: null })
+})
+
+t.test('the real CLI: a live daemon on the path makes a second one exit 1 with one line', async (t) => {
+  const path = tempSocket(t)
+  await startDaemon(t, path)
+  const second = await run(t, ['daemon', '--socket', path])
+  t.equal(second.code, 1)
+  t.equal(second.stdout, '')
+  t.equal(second.stderr, `linefy: another daemon is already listening on ${path}: stop it first or choose another path\n`)
+  t.same(await run(t, ['call', '--socket', path, 'echo', '[1]']), { code: 0, signal: null, stdout: '[1]\n', stderr: '' }, 'the first one still serves')
+})
+
+t.test('the real CLI: a socket file left by a crash is replaced', async (t) => {
+  const path = tempSocket(t)
+  const crashed = await startDaemon(t, path)
+  crashed.proc.kill('SIGKILL')
+  await crashed.exited
+  t.ok(existsSync(path), 'the crash left its socket file')
+  await startDaemon(t, path)
+  t.same(await run(t, ['call', '--socket', path, 'add', '{"a":1,"b":1}']), { code: 0, signal: null, stdout: '2\n', stderr: '' })
+})
+
+t.test('the real CLI: the socket path comes from IAI_DAEMON_SOCKET_PATH for every verb', async (t) => {
+  const path = tempSocket(t)
+  const env = { IAI_DAEMON_SOCKET_PATH: path }
+  const daemon = start(t, ['daemon', '--demo'], env)
+  await daemon.err.match(listening)
+  t.same(await run(t, ['call', 'echo', '{"via":"env"}'], env), { code: 0, signal: null, stdout: '{"via":"env"}\n', stderr: '' })
+  daemon.proc.kill('SIGTERM')
+  t.same(await daemon.exited, { code: 0, signal: null })
+})
+
+t.test('the real CLI: --stdio serves stdin/stdout and ends cleanly at EOF', async (t) => {
+  const r = await run(t, ['daemon', '--stdio', '--demo'], {}, '{"jsonrpc":"2.0","id":1,"method":"sleep","params":{"ms":20}}\nnot json\n{"type":"force_rem"}\n')
+  t.equal(r.code, 0)
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l))
+  t.same(lines[0], { jsonrpc: '2.0', id: 1, result: { slept: 20 } })
+  t.match(lines[1], { id: null, error: { code: -32700 } })
+  t.same(lines[2], { ok: true, state: 'rem', previous: 'wake' })
+  t.ok(r.stderr.split('\n').filter(Boolean).every((l) => l.startsWith('{')), 'logs stay on stderr')
+})
+
+t.test('the real CLI: the bridge answers -32002 for requests in flight when the daemon dies', async (t) => {
+  const path = tempSocket(t)
+  const daemon = await startDaemon(t, path)
+  const bridge = start(t, ['bridge', '--socket', path])
+  bridge.proc.stdin?.write('{"jsonrpc":"2.0","id":0,"method":"echo"}\n')
+  await bridge.out.count(1)
+  bridge.proc.stdin?.write('{"jsonrpc":"2.0","id":1,"method":"sleep","params":{"ms":60000}}\n{"jsonrpc":"2.0","id":"b","method":"add","params":{"a":1,"b":1}}\n')
+  const probe = await connect(path)
+  await until(async () => (await probe.control('status')).in_flight === 1)
+  daemon.proc.kill('SIGKILL')
+  const { code } = await bridge.exited
+  t.equal(code, 1)
+  const lost = { code: -32002, message: 'transport lost: the daemon closed the connection before replying' }
+  t.same(bridge.out.lines.map((l) => JSON.parse(l)), [
+    { jsonrpc: '2.0', id: 0, result: null },
+    { jsonrpc: '2.0', id: 1, error: lost },
+    { jsonrpc: '2.0', id: 'b', error: lost }
+  ])
+  t.same(bridge.err.lines, ['linefy: the daemon closed the connection; 2 request(s) in flight were answered -32002'])
+})
+
+t.test('the real CLI: socket activation serves the inherited fd 3 and leaves the path alone', async (t) => {
+  const path = tempSocket(t)
+  // bind a second name and link the real one to it: closing this process's
+  // copy (libuv unlinks the name it bound) then leaves `path` in place, as
+  // a systemd .socket unit would
+  const listener = createServer()
+  await new Promise<void>((resolve) => listener.listen(path + '.m', resolve))
+  linkSync(path + '.m', path)
+  const fd = (listener as unknown as { _handle: { fd: number } })._handle.fd
+  // LISTEN_PID must be the daemon's own pid: the shell execs node in its place
+  const proc = spawn('/bin/sh', ['-c', `LISTEN_PID=$$ LISTEN_FDS=1 exec "${process.execPath}" "${cliPath}" daemon --demo --socket "${path}.unused"`], {
+    stdio: ['ignore', 'pipe', 'pipe', fd]
+  })
+  const err = new LineLog()
+  proc.stderr?.on('data', (c: Buffer) => err.push(c))
+  const exited = new Promise<number | null>((resolve) => proc.on('close', resolve))
+  t.teardown(() => { proc.kill('SIGKILL') })
+  await new Promise<void>((resolve) => listener.close(() => resolve()))
+  await err.match(listening)
+  t.same(await run(t, ['call', '--socket', path, 'add', '{"a":3,"b":4}']), { code: 0, signal: null, stdout: '7\n', stderr: '' })
+  t.equal(existsSync(`${path}.unused`), false, 'the --socket path is not created')
+  proc.kill('SIGTERM')
+  t.equal(await exited, 0)
+  t.ok(existsSync(path), 'the socket file is the manager\'s: not unlinked')
+})
+
+t.test('daemon in-process: listening, then a signal closes it and main returns 0', async (t) => {
+  const path = tempSocket(t)
+  const r = runMainLive(['daemon', '--socket', path, '--demo'])
+  await r.err.match(listening)
+  const client = await connect(path)
+  t.equal(await client.call('add', { a: 1, b: 2 }), 3)
+  await client.close()
+  r.io.signals.emit('SIGTERM', 'SIGTERM')
+  t.equal(await r.code, 0)
+  t.match(r.err.lines.join('\n'), /"signal":"SIGTERM".*"msg":"shutting down"/)
+  t.equal(existsSync(path), false)
+})
+
+t.test('daemon in-process: --stdio serves io.stdin/io.stdout and returns 0 at EOF', async (t) => {
+  const r = runMainLive(['daemon', '--stdio', '--demo', '--log-level', 'silent'])
+  r.io.stdin.end('{"jsonrpc":"2.0","id":1,"method":"add","params":{"a":1,"b":2}}\n{"type":"pause"}\n')
+  t.equal(await r.code, 0)
+  t.same(r.out.lines, ['{"jsonrpc":"2.0","id":1,"result":3}', '{"ok":true,"state":"paused","previous":"wake"}'])
+  t.same(r.err.lines, [])
+})
+
+t.test('daemon in-process: a live daemon on the path is one line and exit 1', async (t) => {
+  const path = await daemon(t)
+  const r = runMainLive(['daemon', '--socket', path, '--log-level', 'warn'])
+  t.equal(await r.code, 1)
+  t.same(r.err.lines, [`linefy: another daemon is already listening on ${path}: stop it first or choose another path`])
 })

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import t, { type Test } from 'tap'
 import { buildDaemon } from '../src/daemon.js'
-import { LineLog, serveOn, tempSocket } from './helpers/daemon-kit.js'
+import { LineLog, tempSocket } from './helpers/daemon-kit.js'
 
 // One recorded session of the reference daemon: each entry is a line sent and
 // the reply expected. Fields listed in `vary` (session ids, timings, pids,
@@ -67,7 +67,9 @@ t.test('replayed through inject, on one connection', async (t) => {
 
 t.test('replayed over a real unix socket: every line answered in order, one line each', async (t) => {
   const path = tempSocket(t)
-  await serveOn(t, buildDaemon({ demo: true, logLevel: 'silent' }), path)
+  const app = buildDaemon({ demo: true, logLevel: 'silent', socketPath: path })
+  t.teardown(() => app.close())
+  await app.ready()
   const socket = connect(path)
   t.teardown(() => socket.destroy())
   const log = new LineLog()
@@ -81,4 +83,27 @@ t.test('replayed over a real unix socket: every line answered in order, one line
     if (entry.vary === undefined) t.equal(line, JSON.stringify(entry.reply), `${entry.note}: exact line`)
   }
   t.equal(socket.destroyed, false, 'the connection is still open')
+})
+
+t.test('buildDaemon: seed compat, info logs by default, no transport unless asked', async (t) => {
+  const app = buildDaemon()
+  t.teardown(() => app.close())
+  t.equal(app.log.level, 'info')
+  await app.ready()
+  t.same(app.addresses(), [])
+  t.match(await app.inject({ jsonrpc: '2.0', method: 'echo' }), { id: null, error: { code: -32600, message: 'id required and non-null' } })
+  t.same(await app.inject({ jsonrpc: '2.0', id: 1, method: 'echo' }), { jsonrpc: '2.0', id: 1, error: { code: -32601, message: "unknown method 'echo'" } }, 'demo methods only with demo: true')
+})
+
+t.test('buildDaemon: under socket activation the inherited fds replace the socket path', async (t) => {
+  const chosen: string[] = []
+  const fake = (name: string) => Object.assign(async () => { chosen.push(name) }, { [Symbol.for('skip-override')]: true })
+  const { buildDaemon: build } = await t.mockImport<typeof import('../src/daemon.js')>('../src/daemon.js', {
+    '../plugins/activation.js': { default: fake('activation'), activationFds: () => [{ fd: 3, name: 'unknown' }] },
+    '../plugins/unix.js': { default: fake('unix') }
+  })
+  const app = build({ socketPath: '/never/created.sock', logLevel: 'silent' })
+  t.teardown(() => app.close())
+  await app.ready()
+  t.same(chosen, ['activation'])
 })

@@ -17,14 +17,30 @@ export interface Run {
 }
 
 /** Runs `main` in-process with captured streams. */
-export async function runMain (argv: string[], env: NodeJS.ProcessEnv = {}): Promise<Run & { io: Io }> {
+export async function runMain (argv: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   const io = { stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough(), signals: new EventEmitter() }
   let stdout = ''
   let stderr = ''
   io.stdout.on('data', (c: Buffer) => { stdout += c.toString() })
   io.stderr.on('data', (c: Buffer) => { stderr += c.toString() })
   const code = await main(argv, env, io)
-  return { code, signal: null, stdout, stderr, io }
+  return { code, signal: null, stdout, stderr }
+}
+
+/** Starts `main` in-process and hands back its streams while it runs. */
+export function runMainLive (argv: string[], env: NodeJS.ProcessEnv = {}): { io: Io, out: LineLog, err: LineLog, code: Promise<number> } {
+  const io = { stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough(), signals: new EventEmitter() }
+  const out = new LineLog()
+  const err = new LineLog()
+  io.stdout.on('data', (c: Buffer) => out.push(c))
+  io.stderr.on('data', (c: Buffer) => err.push(c))
+  return { io, out, err, code: main(argv, env, io) }
+}
+
+/** Repeats `probe` until it returns true, at most `attempts` times. */
+export async function until (probe: () => Promise<boolean>, attempts = 1000): Promise<void> {
+  for (let i = 0; i < attempts; i++) if (await probe()) return
+  throw new Error(`condition not met after ${attempts} attempts`)
 }
 
 export interface Child {

@@ -24,16 +24,10 @@ function listening (server: Server, path: string): Promise<void> {
   })
 }
 
-/** Serves `app` on a real unix socket at `path`; closes both at teardown. */
-export async function serveOn (t: Test, app: LinefyInstance, path: string): Promise<Server> {
-  await app.ready()
-  const server = createServer({ allowHalfOpen: true }, (s) => app.serve(s))
-  await listening(server, path)
-  t.teardown(async () => {
-    server.close()
-    await app.close()
-  })
-  return server
+/** Serves `app` on a real unix socket at `path` through the unix transport; closed at teardown. */
+export async function serveOn (t: Test, app: LinefyInstance, path: string): Promise<void> {
+  t.teardown(() => app.close())
+  await app.listen({ path })
 }
 
 /** A hand-written peer on `path`: `onConnection` gets each raw socket. */
