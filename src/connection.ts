@@ -115,9 +115,9 @@ export class Connection implements Sink, FrameSink {
     this.decoder.push(chunk)
   }
 
-  /** Pushes a JSON-RPC notification to the client. False once the connection is ending. */
+  /** Pushes a JSON-RPC notification to the client. False once the connection is ending, and for inject(), which has no client to push to. */
   notify (method: string, params?: unknown): boolean {
-    if (this.destroyed || this.ending) return false
+    if (this.stream === null || this.destroyed || this.ending) return false
     const msg = params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params }
     this.send(JSON.stringify(msg))
     return true
@@ -267,6 +267,9 @@ export class Connection implements Sink, FrameSink {
     } else {
       this.out += this.framing.encode(line)
     }
+    // a burst of quick replies must not pile up past what the stream buffers:
+    // write now, so a peer that does not read stops the pump (blocked) at once
+    if (this.out.length >= (this.stream as Duplex).writableHighWaterMark) this.flush()
   }
 
   /** Writes the replies gathered this tick in one write. */

@@ -1,0 +1,79 @@
+import type { Socket } from 'node:net'
+import { join } from 'node:path'
+import t from 'tap'
+import linefy, { type Connection } from '../index.js'
+import { connect, deferred, tempDir } from './helpers/wire.js'
+
+t.test('a client that does not read: the server stops reading it, holds little, and serves others', async (t) => {
+  const path = join(tempDir(t), 'd.sock')
+  const app = linefy()
+  let handled = 0
+  const reply = 'y'.repeat(1024)
+  app.method('fill', async () => { handled++; return reply })
+  app.method('echo', async (req) => req.params)
+  const first = deferred<Connection>()
+  app.addHook('onConnection', async (conn) => first.resolve(conn))
+  t.teardown(() => app.close())
+  await app.listen({ path })
+
+  const flood = await connect(path, t)
+  const conn = await first.promise
+  flood.socket.pause()
+  const N = 20_000
+  flood.socket.write(`{"jsonrpc":"2.0","id":0,"method":"fill"}\n`.repeat(N))
+
+  // served meanwhile: each round trip of another client is an event in which the
+  // flooding connection could make progress; stop once it has made none for a while
+  const other = await connect(path, t)
+  let stable = 0
+  let last = -1
+  let trips = 0
+  while (stable < 50 && trips < 2000) {
+    const r = await other.call('echo', [trips++])
+    if (r.result[0] !== trips - 1) t.fail('another client got a wrong reply')
+    stable = handled === last ? stable + 1 : 0
+    last = handled
+  }
+  t.equal(stable, 50, `the server stopped running the flood's requests (after ${handled})`)
+  t.ok(conn.framesRead < N / 2, `it stopped reading too: ${conn.framesRead} of ${N} lines read`)
+  const stream = conn.stream as Socket
+  t.ok(conn.pending <= 256 + 64 * 1024 / 40, `lines read and waiting are bounded by maxBacklog and one read (${conn.pending})`)
+  t.ok(stream.readableLength <= 128 * 1024, `so is what waits to be read (${stream.readableLength} bytes)`)
+  t.ok(stream.writableLength <= 64 * 1024, `and replies waiting for the client (${stream.writableLength} bytes)`)
+  t.ok(flood.socket.writableLength > 0, `the client's own writes are not being accepted (${flood.socket.writableLength} bytes wait on its side)`)
+  t.same(app.activity.inFlight, 0, 'nothing runs for the stalled client')
+
+  // once it reads again, every request is answered
+  let replies = 0
+  const all = deferred()
+  flood.socket.removeAllListeners('data')
+  flood.socket.setEncoding('utf8')
+  flood.socket.on('data', (s: string) => {
+    for (let i = s.indexOf('\n'); i !== -1; i = s.indexOf('\n', i + 1)) replies++
+    if (replies === N) all.resolve()
+  })
+  flood.socket.resume()
+  await all.promise
+  t.equal(handled, N)
+  t.equal(conn.pending, 0)
+})
+
+t.test('one drain listener per connection, however many replies wait', async (t) => {
+  const path = join(tempDir(t), 'd.sock')
+  const app = linefy({ perConnection: 64 })
+  const big = 'z'.repeat(256 * 1024)
+  app.method('big', async () => big)
+  const first = deferred<Connection>()
+  app.addHook('onConnection', async (conn) => first.resolve(conn))
+  const answered = deferred()
+  let n = 0
+  app.addHook('onResponse', async () => { if (++n === 64) answered.resolve() })
+  t.teardown(() => app.close())
+  await app.listen({ path })
+  const c = await connect(path, t)
+  c.socket.pause()
+  c.socket.write(`{"jsonrpc":"2.0","id":1,"method":"big"}\n`.repeat(64))
+  const conn = await first.promise
+  await answered.promise
+  t.equal((conn.stream as Socket).listenerCount('drain'), 1)
+})
