@@ -29,6 +29,12 @@ export async function until<T = unknown[]> (emitter: EventEmitter, event: string
   }
 }
 
+/** Resolves once a stream has closed, at once if it already has; errors on the way are expected. */
+export function whenClosed (stream: { closed: boolean, once: (e: 'close', fn: () => void) => unknown }): Promise<void> {
+  if (stream.closed) return Promise.resolve()
+  return new Promise((resolve) => { stream.once('close', resolve) })
+}
+
 /** A promise and the functions that settle it. */
 export function deferred<T = void> (): { promise: Promise<T>, resolve: (v: T) => void, reject: (e: unknown) => void } {
   let resolve!: (v: T) => void
