@@ -274,6 +274,31 @@ t.test('daemon in-process: --stdio serves io.stdin/io.stdout and returns 0 at EO
   t.same(r.err.lines, [])
 })
 
+t.test('daemon in-process: --max-line-bytes refuses longer lines and keeps serving', async (t) => {
+  const r = runMainLive(['daemon', '--stdio', '--demo', '--max-line-bytes', '64', '--log-level', 'silent'])
+  r.io.stdin.end(`{"jsonrpc":"2.0","id":1,"method":"echo","params":["${'x'.repeat(64)}"]}\n{"jsonrpc":"2.0","id":2,"method":"echo"}\n`)
+  t.equal(await r.code, 0)
+  t.match(JSON.parse(r.out.lines[0] as string), { id: null, error: { code: -32600, message: /exceeds maxLineBytes \(64 bytes\)/ } })
+  t.same(JSON.parse(r.out.lines[1] as string), { jsonrpc: '2.0', id: 2, result: null })
+})
+
+t.test('daemon in-process: --concurrency bounds the handlers running at once', async (t) => {
+  const path = tempSocket(t)
+  const r = runMainLive(['daemon', '--socket', path, '--demo', '--concurrency', '1', '--log-level', 'info'])
+  await r.err.match(listening)
+  const [a, b, probe] = await Promise.all([connect(path), connect(path), connect(path)])
+  const slow = [a.call('sleep', { ms: 100 }), b.call('sleep', { ms: 100 })]
+  // with two handlers allowed at once, queued would never reach 1 and this would throw
+  await until(async () => {
+    const status = await probe.control('status')
+    return status.in_flight === 1 && status.queued === 1
+  })
+  t.same(await Promise.all(slow), [{ slept: 100 }, { slept: 100 }])
+  await Promise.all([a.close(), b.close(), probe.close()])
+  r.io.signals.emit('SIGINT', 'SIGINT')
+  t.equal(await r.code, 0)
+})
+
 t.test('daemon in-process: a live daemon on the path is one line and exit 1', async (t) => {
   const path = await daemon(t)
   const r = runMainLive(['daemon', '--socket', path, '--log-level', 'warn'])
