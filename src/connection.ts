@@ -188,7 +188,9 @@ export class Connection implements Sink, FrameSink {
 
   /** Cancels a running or queued request; a line not yet started is answered -32800 in its turn. */
   cancel (id: unknown): void {
-    const req = this.requests?.get(id as JsonRpcId)
+    // a notice without a usable target must not match the lines that have no id
+    if (typeof id !== 'string' && typeof id !== 'number') return
+    const req = this.requests?.get(id)
     if (req !== undefined) return abortWith(req, new codes.LINEFY_ERR_CANCELLED())
     for (let i = this.head; i < this.backlog.length; i++) {
       const e = this.backlog[i] as Entry

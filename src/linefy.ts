@@ -63,7 +63,8 @@ function override (old: Internal, fn: { [kSkipOverride]?: boolean, name?: string
 
 function compile (state: State): void {
   for (const def of state.methods.values()) state.contexts.set(def.name, new Context(def))
-  state.phase = Phase.Booted
+  // close() may have begun while plugins loaded: it must stay begun
+  if (state.phase === Phase.Loading) state.phase = Phase.Booted
 }
 
 function runAppHook (hook: AppHook): Promise<void> {
