@@ -31,10 +31,17 @@ Commands:
 The socket is --socket, else $IAI_DAEMON_SOCKET_PATH, else ~/.iai-mcp/.daemon.sock.
 `
 
+type Values = Record<string, string | boolean | undefined>
+
+interface Verb {
+  options: ParseArgsConfig['options']
+  run: (values: Values, positionals: string[], env: NodeJS.ProcessEnv, io: Io) => Promise<number>
+}
+
 const socketOption = { socket: { type: 'string' } } as const
 const timeoutOption = { timeout: { type: 'string' } } as const
 
-const verbs: Record<string, { options: ParseArgsConfig['options'], run: (values: Values, positionals: string[], env: NodeJS.ProcessEnv, io: Io) => Promise<number> }> = {
+const verbs: Record<string, Verb> = {
   daemon: {
     options: {
       ...socketOption,
@@ -87,8 +94,6 @@ const verbs: Record<string, { options: ParseArgsConfig['options'], run: (values:
   }
 }
 
-type Values = Record<string, string | boolean | undefined>
-
 const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
 function logLevel (v: unknown): string | undefined {
@@ -99,7 +104,7 @@ function logLevel (v: unknown): string | undefined {
 function count (values: Values, name: string): number | undefined {
   const v = values[name]
   if (v === undefined) return undefined
-  if (typeof v !== 'string' || !/^[1-9][0-9]*$/.test(v)) throw new codes.LINEFY_ERR_CLI_USAGE(`--${name} must be a positive whole number, got '${String(v)}'`)
+  if (!/^[1-9][0-9]*$/.test(v as string)) throw new codes.LINEFY_ERR_CLI_USAGE(`--${name} must be a positive whole number, got '${String(v)}'`)
   return Number(v)
 }
 
@@ -143,7 +148,7 @@ export async function main (argv: string[], env: NodeJS.ProcessEnv, io: Io): Pro
     return name === undefined ? 2 : 0
   }
   try {
-    const verb = verbs[name]
+    const verb = Object.hasOwn(verbs, name) ? verbs[name] : undefined
     if (verb === undefined) throw new codes.LINEFY_ERR_CLI_USAGE(`unknown command '${name}'`)
     if (rest.includes('--help') || rest.includes('-h')) {
       io.stdout.write(usage)

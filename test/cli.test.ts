@@ -39,6 +39,7 @@ t.test('--help prints the usage on stdout; no command prints it on stderr and ex
 t.test('usage errors are one line and exit 2', async (t) => {
   const cases: Array<[string[], string]> = [
     [['frobnicate'], "unknown command 'frobnicate'"],
+    [['toString'], "unknown command 'toString'"],
     [['call', '--bogus', 'x'], "Unknown option '--bogus'"],
     [['call'], 'missing METHOD'],
     [['call', 'echo', '{}', 'extra'], "unexpected argument 'extra'"],
