@@ -21,7 +21,9 @@ const NOTHING = Buffer.alloc(0)
 
 function isCancelNotice (msg: unknown): boolean {
   if (msg === null || typeof msg !== 'object') return false
-  const m = msg as { jsonrpc?: unknown, method?: unknown, id?: unknown }
+  const m = msg as { jsonrpc?: unknown, method?: unknown, id?: unknown, params?: unknown }
+  // an invalid envelope is no cancel: it goes on to be answered -32600
+  if (m.params !== undefined && (m.params === null || typeof m.params !== 'object')) return false
   return m.jsonrpc === '2.0' && m.id === undefined && (m.method === 'notifications/cancelled' || m.method === '$/cancelRequest')
 }
 

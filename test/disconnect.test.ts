@@ -87,3 +87,40 @@ t.test('a client gone while the daemon writes to it (EPIPE, ECONNRESET) is logge
   t.equal(app.activity.connections, 0)
   t.same(loud(), [])
 })
+
+t.test('a control reply for a client already gone is dropped quietly', async (t) => {
+  const { app, path, loud, conns } = await setup(t)
+  const asked = deferred()
+  const answer = deferred<object>()
+  app.control('status', async () => { asked.resolve(); return await answer.promise })
+  await app.listen({ path })
+  const c = await connect(path, t)
+  c.send({ type: 'status' })
+  await asked.promise
+  c.socket.destroy()
+  await whenClosed(conns[0].stream as Socket)
+  answer.resolve({ ok: true })
+  // close() settles well after the handler's reply went nowhere
+  await app.close()
+  t.same(loud(), [])
+})
+
+t.test('close() while onConnection hooks are pending: the connection ends unread', async (t) => {
+  const { app, path, loud } = await setup(t)
+  const hook = deferred()
+  const entered = deferred<Connection>()
+  app.addHook('onConnection', async (conn) => { entered.resolve(conn); await hook.promise })
+  let ran = 0
+  app.method('echo', async () => { ran++ })
+  await app.listen({ path })
+  const c = await connect(path, t)
+  c.send({ jsonrpc: '2.0', id: 1, method: 'echo' })
+  const conn = await entered.promise
+  const closing = app.close()
+  t.same(await c.lines.end(), [], 'ended without a reply')
+  await whenClosed(conn.stream as Socket)
+  hook.resolve()
+  await closing
+  t.equal(ran, 0)
+  t.same(loud(), [])
+})

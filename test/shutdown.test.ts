@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs'
+import type { Socket } from 'node:net'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import linefy, { type Connection, type LinefyInstance, type LinefyOptions } from '../index.js'
-import { connect, connectError, deferred, runFixture, tempDir } from './helpers/wire.js'
+import { connect, connectError, deferred, runFixture, tempDir, until } from './helpers/wire.js'
 
 interface Held { started: Promise<void>, release: () => void, signal: Promise<AbortSignal> }
 
@@ -30,7 +31,7 @@ async function daemon (t: Test, opts: LinefyOptions = {}): Promise<{ app: Linefy
 const HOLD = { jsonrpc: '2.0', id: 1, method: 'hold' }
 
 t.test('close() lets an in-flight request finish, flushes its reply, then runs onClose and removes the socket', async (t) => {
-  const { app, path, held } = await daemon(t)
+  const { app, path, held, conns } = await daemon(t)
   const onClose = deferred()
   app.addHook('onClose', async () => onClose.resolve())
   const c = await connect(path, t)
@@ -40,6 +41,7 @@ t.test('close() lets an in-flight request finish, flushes its reply, then runs o
   held.release()
   t.same(await c.lines.next(), { jsonrpc: '2.0', id: 1, result: 'held' })
   t.same(await c.lines.end(), [], 'then the connection ends')
+  t.equal(conns[0].notify('late'), false, 'nothing more can be pushed to it')
   await closing
   await onClose.promise
   t.notOk(existsSync(path))
@@ -116,6 +118,23 @@ t.test('a client that never reads cannot hold close() up past the grace period',
   await app.close()
   t.equal(app.activity.connections, 0, 'the stuck connection was destroyed')
   t.notOk(existsSync(path))
+})
+
+t.test('a client that floods garbage and never reads is cut off after the grace period', async (t) => {
+  const path = join(tempDir(t), 'd.sock')
+  const app = linefy({ closeGraceMs: 20 })
+  const first = deferred<Connection>()
+  app.addHook('onConnection', async (conn) => first.resolve(conn))
+  t.teardown(() => app.close())
+  await app.listen({ path })
+  const c = await connect(path, t)
+  c.socket.pause()
+  c.socket.write('not json\n'.repeat(100_000))
+  const conn = await first.promise
+  // the daemon pauses once its replies back up
+  await until(conn.stream as Socket, 'pause')
+  await app.close()
+  t.equal(app.activity.connections, 0)
 })
 
 t.test('SIGTERM to a real daemon: refuses new clients, drains, exits 0, removes its socket', async (t) => {

@@ -82,3 +82,16 @@ t.test('a logger writing to stdout is refused in stdio mode', async (t) => {
   await t.resolves(ok.register(stdio, { input: new PassThrough(), output: new PassThrough() }).ready())
   await ok.close()
 })
+
+t.test('an input error is a warning, and the app closes', async (t) => {
+  const input = new PassThrough()
+  const records: any[] = []
+  const app = linefy({ logger: pino({ level: 'info' }, { write: (s: string) => records.push(JSON.parse(s)) }) })
+  const closed = deferred()
+  app.addHook('onClose', async () => closed.resolve())
+  app.register(stdio, { input, output: new PassThrough() })
+  await app.ready()
+  input.destroy(new Error('the terminal went away'))
+  await closed.promise
+  t.match(records, [{ level: 40, msg: 'connection error', err: { message: 'the terminal went away' } }])
+})
