@@ -321,7 +321,7 @@ export class Connection implements Sink, FrameSink {
   }
 
   private readonly onError = (err: NodeJS.ErrnoException): void => {
-    if (err.code !== undefined && ORDINARY_DISCONNECT.has(err.code)) this.log.debug({ err }, 'connection reset by peer')
+    if (ORDINARY_DISCONNECT.has(err.code as string)) this.log.debug({ err }, 'connection reset by peer')
     else this.log.warn({ err }, 'connection error')
   }
 

@@ -50,6 +50,8 @@ function probe (path: string): Promise<boolean> {
       resolve(true)
     })
     socket.once('error', (err: NodeJS.ErrnoException) => {
+      // a listener whose backlog is full: overloaded or stopped, but alive
+      if (err.code === 'EAGAIN') return resolve(true)
       if (STALE.has(err.code as string)) return resolve(false)
       reject(new codes.LINEFY_ERR_UNSAFE_PATH(path, `probing the socket there failed (${err.code}): remove it by hand if no daemon uses it`))
     })

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import type { Socket } from 'node:net'
+import net, { type Socket } from 'node:net'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import linefy, { type Connection, type LinefyInstance, type LinefyOptions } from '../index.js'
@@ -166,4 +166,21 @@ t.test('SIGTERM past the grace period: the stuck request is aborted and answered
   t.same(await child.stderr.find((m) => m.aborted === 'h'), { aborted: 'h', reason: 'LINEFY_ERR_SHUTTING_DOWN' })
   t.same(await child.exit(), { code: 0, signal: null })
   t.notOk(existsSync(path))
+})
+
+t.test('a connection handed to app.serve() after close() began is ended at once, unread', async (t) => {
+  const path = join(tempDir(t), 'user.sock')
+  const app = linefy()
+  let ran = 0
+  app.method('echo', async () => { ran++ })
+  await app.ready()
+  // a transport of the user's own, over app.serve()
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => { app.serve(socket) })
+  await new Promise<void>((resolve) => server.listen(path, resolve))
+  t.teardown(() => server.close())
+  await app.close()
+  const c = await connect(path, t)
+  c.send({ jsonrpc: '2.0', id: 1, method: 'echo' })
+  t.same(await c.lines.end(), [])
+  t.equal(ran, 0)
 })

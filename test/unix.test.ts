@@ -1,9 +1,9 @@
-import { linkSync, lstatSync, mkdirSync, readFileSync, renameSync, symlinkSync, unlinkSync, writeFileSync, existsSync } from 'node:fs'
+import { chmodSync, linkSync, lstatSync, mkdirSync, readFileSync, renameSync, symlinkSync, unlinkSync, writeFileSync, existsSync } from 'node:fs'
 import net from 'node:net'
 import { join, relative } from 'node:path'
 import t, { type Test } from 'tap'
 import linefy, { unix, type LinefyInstance } from '../index.js'
-import { connect, connectError, deferred, tempDir, until } from './helpers/wire.js'
+import { connect, connectError, deferred, runFixture, tempDir, until } from './helpers/wire.js'
 
 function app (t: Test): LinefyInstance {
   const a = linefy()
@@ -192,4 +192,46 @@ t.test('option errors', async (t) => {
   const closed = linefy()
   await closed.close()
   await t.rejects(closed.listen({ path: '/tmp/x.sock' }), { code: 'LINEFY_ERR_CLOSED' })
+})
+
+t.test('a stopped daemon whose backlog is full still counts as live: its socket is kept', async (t) => {
+  const dir = tempDir(t)
+  const path = join(dir, 'd.sock')
+  const daemon = runFixture(t, 'transport-daemon.mjs', [JSON.stringify({ path })])
+  await daemon.stderr.find((m) => m.ready === true)
+  daemon.child.kill('SIGSTOP')
+  t.teardown(() => { daemon.child.kill('SIGCONT') })
+  // the kernel completes connects until the listen backlog is full, then says EAGAIN
+  const pending: net.Socket[] = []
+  t.teardown(() => { for (const s of pending) s.destroy() })
+  let err: NodeJS.ErrnoException | null = null
+  for (let i = 0; i < 5000 && err === null; i++) {
+    const s = net.connect(path)
+    pending.push(s)
+    err = await new Promise((resolve) => { s.once('connect', () => resolve(null)); s.once('error', resolve) })
+  }
+  t.equal(err?.code, 'EAGAIN', `the backlog filled after ${pending.length} connects`)
+  await t.rejects(app(t).listen({ path }), { code: 'LINEFY_ERR_ADDR_IN_USE' })
+  t.ok(lstatSync(path).isSocket(), 'the stopped daemon keeps its socket')
+  for (const s of pending) s.destroy()
+  daemon.child.kill('SIGCONT')
+  daemon.child.kill('SIGTERM')
+  t.same(await daemon.exit(), { code: 0, signal: null })
+})
+
+t.test('a socket this user may not connect to is refused, never removed', async (t) => {
+  const dir = tempDir(t)
+  const path = join(dir, 'd.sock')
+  await staleSocket(path)
+  chmodSync(path, 0o000)
+  if (process.getuid?.() !== 0) {
+    await t.rejects(app(t).listen({ path }), { code: 'LINEFY_ERR_UNSAFE_PATH', message: /EACCES.*remove it by hand/ })
+  } else {
+    // root may connect anywhere: try as an ordinary user instead
+    chmodSync(dir, 0o755)
+    const other = runFixture(t, 'transport-daemon.mjs', [JSON.stringify({ path })], { uid: 65534, gid: 65534 })
+    t.match(await other.stderr.find((m) => m.error !== undefined), { error: 'LINEFY_ERR_UNSAFE_PATH', message: /EACCES.*remove it by hand/ })
+    t.same(await other.exit(), { code: 1, signal: null })
+  }
+  t.ok(lstatSync(path).isSocket(), 'still there')
 })
