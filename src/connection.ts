@@ -5,7 +5,7 @@ import { codes, RpcCode } from './errors.js'
 import type { Framing, Decoder, FrameSink } from './framing.js'
 import { runHooks, type AnyHook } from './hooks.js'
 import { abortWith, dispatch, dropRequest, errorLine, idJsonOf } from './pipeline.js'
-import type { JsonRpcId, Request, Sink } from './request.js'
+import type { Request, Sink } from './request.js'
 import type { State } from './state.js'
 
 interface Entry {
@@ -67,7 +67,8 @@ export class Connection implements Sink, FrameSink {
   private paused = false
   private readEnded = false
   private ending = false
-  private requests: Map<JsonRpcId, Request> | null = null
+  // started and not finished; a handful at most, so an array beats a Map
+  private readonly inflight: Request[] = []
   private logger: Logger | null = null
   /** Frames read and not yet answered. */
   pending = 0
@@ -112,8 +113,9 @@ export class Connection implements Sink, FrameSink {
     this.updateFlow()
   }
 
-  /** Feeds bytes as if read from the stream (inject). */
+  /** Feeds bytes read from the stream, or from inject(). */
   push (chunk: Buffer): void {
+    this.state.activity.lastActivity = Date.now()
     this.decoder.push(chunk)
   }
 
@@ -128,7 +130,6 @@ export class Connection implements Sink, FrameSink {
   // FrameSink
 
   frame (buf: Buffer): void {
-    this.state.activity.lastActivity = Date.now()
     const seq = this.seq++
     this.pending++
     if (!isUtf8(buf)) return this.enqueue(seq, undefined, errorLine('null', { code: RpcCode.PARSE_ERROR, message: 'parse error: line is not valid UTF-8' }))
@@ -144,11 +145,16 @@ export class Connection implements Sink, FrameSink {
       if (this.collector !== null) this.collector(seq, undefined)
       return
     }
+    // nothing waits ahead of it: start it now, without a backlog entry
+    if (this.head === this.backlog.length && this.running < this.perConnection && !this.blocked && !this.closing && !this.pumping) {
+      this.running++
+      dispatch(this.state, this, this, seq, msg, false)
+      return
+    }
     this.enqueue(seq, msg, null)
   }
 
   oversize (bytes: number): void {
-    this.state.activity.lastActivity = Date.now()
     const err = new codes.LINEFY_ERR_LINE_TOO_LONG(this.state.opts.maxLineBytes)
     this.log.warn({ bytes }, 'over-long line skipped')
     const seq = this.seq++
@@ -178,21 +184,22 @@ export class Connection implements Sink, FrameSink {
   }
 
   track (req: Request): void {
-    if (req.id === undefined) return
-    if (this.requests === null) this.requests = new Map()
-    this.requests.set(req.id, req)
+    this.inflight.push(req)
   }
 
+  /** Called once per request, by finish(). */
   untrack (req: Request): void {
-    if (req.id === undefined || this.requests === null) return
-    if (this.requests.get(req.id) === req) this.requests.delete(req.id)
+    const inflight = this.inflight
+    const i = inflight.indexOf(req)
+    const last = inflight.pop() as Request
+    if (i < inflight.length) inflight[i] = last
   }
 
   /** Cancels a running or queued request; a line not yet started is answered -32800 in its turn. */
   cancel (id: unknown): void {
     // a notice without a usable target must not match the lines that have no id
     if (typeof id !== 'string' && typeof id !== 'number') return
-    const req = this.requests?.get(id)
+    const req = this.inflight.find((r) => r.id === id)
     if (req !== undefined) return abortWith(req, new codes.LINEFY_ERR_CANCELLED())
     for (let i = this.head; i < this.backlog.length; i++) {
       const e = this.backlog[i] as Entry
@@ -213,8 +220,7 @@ export class Connection implements Sink, FrameSink {
 
   /** The close() grace period is over: abort what still runs. */
   expire (): void {
-    if (this.requests === null) return
-    for (const req of [...this.requests.values()]) abortWith(req, new codes.LINEFY_ERR_SHUTTING_DOWN())
+    for (const req of this.inflight.slice()) abortWith(req, new codes.LINEFY_ERR_SHUTTING_DOWN())
   }
 
   destroy (): void {
@@ -299,7 +305,7 @@ export class Connection implements Sink, FrameSink {
   }
 
   private readonly onData = (chunk: Buffer): void => {
-    if (!this.ending) this.decoder.push(chunk)
+    if (!this.ending) this.push(chunk)
   }
 
   private readonly onEnd = (): void => {
@@ -334,9 +340,7 @@ export class Connection implements Sink, FrameSink {
     state.activity.connections--
     this.backlog = []
     this.head = 0
-    if (this.requests !== null) {
-      for (const req of [...this.requests.values()]) dropRequest(req, new codes.LINEFY_ERR_CLIENT_GONE())
-    }
+    for (const req of this.inflight.slice()) dropRequest(req, new codes.LINEFY_ERR_CLIENT_GONE())
     if (this.onDisconnectHooks.length > 0) runHooks(this.onDisconnectHooks, this, undefined, afterOnDisconnect)
     state.onConnectionClosed?.()
   }

@@ -32,7 +32,14 @@ export async function inject (app: Injectable, input: object | Array<string | ob
   let fed = false
   let finished!: () => void
   const allAnswered = new Promise<void>((resolve) => { finished = resolve })
-  const conn = new Connection(state, null, framing, hooks.onDisconnect.slice(), (seq, line) => {
+  let cutShort = false
+  // close()'s deadline may end the connection with lines still unanswered
+  // (a control handler that never settles): the caller must not wait forever
+  const onGone = (): void => {
+    cutShort = conn.pending > 0
+    finished()
+  }
+  const conn = new Connection(state, null, framing, [...hooks.onDisconnect, onGone], (seq, line) => {
     replies.set(seq, line)
     if (fed && conn.pending === 0) finished()
   })
@@ -52,6 +59,7 @@ export async function inject (app: Injectable, input: object | Array<string | ob
     fed = true
     if (conn.pending === 0) finished()
     await allAnswered
+    if (cutShort) throw new codes.LINEFY_ERR_CLOSED('inject')
 
     const out = lines.map((_, i) => firstFrame[i + 1] > firstFrame[i] ? parse(replies.get(firstFrame[i])) : undefined)
     return single ? out[0] : out

@@ -85,9 +85,7 @@ t.test('rejects when close() begins before the injected lines were fed', async (
   t.notOk(ran)
 })
 
-t.test('rejects when close() begins while the app is getting ready', {
-  todo: 'src/linefy.ts compile() sets phase = Booted on preReady even when close() already set Closing'
-}, async (t) => {
+t.test('rejects when close() begins while the app is getting ready', async (t) => {
   const app = linefy()
   const gate = deferred()
   app.register(async () => { await gate.promise })
@@ -96,4 +94,20 @@ t.test('rejects when close() begins while the app is getting ready', {
   gate.resolve()
   await t.rejects(injected, { code: 'LINEFY_ERR_CLOSED' })
   await closed
+})
+
+t.test('rejects when the close() deadline ends its connection before every line is answered', async (t) => {
+  const app = linefy({ closeGraceMs: 10 })
+  const entered = deferred()
+  app.control('hang', () => {
+    entered.resolve()
+    return new Promise(() => {})
+  })
+  await app.ready()
+  const injected = app.inject({ type: 'hang' })
+  await entered.promise
+  const closed = app.close()
+  await t.rejects(injected, { code: 'LINEFY_ERR_CLOSED' })
+  await closed
+  t.equal(app.activity.connections, 0, 'the connection was released')
 })

@@ -210,3 +210,11 @@ t.test('a handler that fails after its deadline does not change the -32003 nor r
   await settle()
   t.same(errorsSeen, ['request timed out after 20 ms'])
 })
+
+t.test('takes the handler after options left undefined', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  const opts = undefined as unknown as Record<string, never>
+  app.method('plain', opts, () => 'ran')
+  t.same(await app.inject(rpc(1, 'plain')), { jsonrpc: '2.0', id: 1, result: 'ran' })
+})
