@@ -180,6 +180,8 @@ export class Connection implements Sink, FrameSink {
     if (this.collector !== null) this.collector(seq, line)
     else if (line !== undefined) this.send(line)
     this.pump()
+    // reading paused on a full backlog resumes as it empties, not only on 'drain'
+    if (this.paused) this.updateFlow()
     this.maybeEnd()
   }
 

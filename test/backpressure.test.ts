@@ -77,3 +77,26 @@ t.test('one drain listener per connection, however many replies wait', async (t)
   await answered.promise
   t.equal((conn.stream as Socket).listenerCount('drain'), 1)
 })
+
+t.test('a client pipelining many small requests gets every reply: reading resumes as the backlog empties', async (t) => {
+  const path = join(tempDir(t), 'd.sock')
+  const app = linefy({ maxBacklog: 16 })
+  app.method('echo', async (req) => req.params)
+  t.teardown(() => app.close())
+  await app.listen({ path })
+  const c = await connect(path, t)
+  const N = 50_000
+  let replies = 0
+  let wrong = 0
+  const all = deferred()
+  c.socket.removeAllListeners('data')
+  c.socket.on('data', (s: string) => {
+    for (let i = s.indexOf('\n'); i !== -1; i = s.indexOf('\n', i + 1)) replies++
+    if (s.includes('error')) wrong++
+    if (replies === N) all.resolve()
+  })
+  c.socket.write('{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]}\n'.repeat(N))
+  await all.promise
+  t.equal(replies, N)
+  t.equal(wrong, 0)
+})
