@@ -95,3 +95,22 @@ t.test('an input error is a warning, and the app closes', async (t) => {
   await closed.promise
   t.match(records, [{ level: 40, msg: 'connection error', err: { message: 'the terminal went away' } }])
 })
+
+t.test('backpressure reaches stdin: a stalled connection stops reading its input', async (t) => {
+  const input = new PassThrough()
+  const output = new PassThrough()
+  const app = linefy({ maxBacklog: 4 })
+  const release = deferred()
+  app.method('slow', async () => { await release.promise; return 'ok' })
+  t.teardown(() => app.close())
+  app.register(stdio, { input, output })
+  await app.ready()
+  const lines = new Lines(output)
+  const paused = until(input, 'pause', 'stdin to be paused')
+  for (let i = 0; i < 5000; i++) input.write('{"jsonrpc":"2.0","id":1,"method":"slow"}\n')
+  await paused
+  t.ok(input.readableLength > 0, `the rest waits in stdin (${input.readableLength} bytes)`)
+  release.resolve()
+  input.end()
+  t.equal((await lines.end()).length, 5000, 'every line answered once reading resumed')
+})
