@@ -102,7 +102,9 @@ t.test('a 50 MiB line without a newline is refused once and the connection goes 
   t.equal((tooLong.error as { code: number }).code, -32600)
   t.match((tooLong.error as { message: string }).message, /maxLineBytes/)
   t.same(next, { jsonrpc: '2.0', id: 2, result: { x: 'after' } })
-  t.ok(during.heapUsed + during.arrayBuffers - before.heapUsed - before.arrayBuffers < 16 * MiB, 'the daemon never buffered the line')
+  const grew = during.heapUsed + during.arrayBuffers - before.heapUsed - before.arrayBuffers
+  // holding the line would cost 50 MiB; read chunks in transit on a loaded machine cost a few
+  t.ok(grew < 32 * MiB, `the daemon never buffered the line (+${(grew / MiB).toFixed(1)} MiB heap and buffers)`)
 })
 
 t.test('a writer sending one byte at a time is answered', async (t) => {
