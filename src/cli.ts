@@ -3,8 +3,7 @@ import type { Readable, Writable } from 'node:stream'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { bridge } from './bridge.js'
 import { connect, type Client, type RpcError } from './client.js'
-import { runDaemon } from './cli-daemon.js'
-import { socketPath } from './daemon.js'
+import { socketPath } from './socket-path.js'
 import { codes, LinefyError } from './errors.js'
 
 export interface Io {
@@ -51,8 +50,10 @@ const verbs: Record<string, Verb> = {
       stdio: { type: 'boolean' },
       'log-level': { type: 'string' }
     },
-    run: (values, positionals, env, io) => {
+    run: async (values, positionals, env, io) => {
       noPositionals(positionals)
+      // loaded only for this verb: `call` and `bridge` need none of the daemon's plugins
+      const { runDaemon } = await import('./cli-daemon.js')
       return runDaemon({
         socketPath: socketPath(values.socket as string | undefined, env),
         demo: values.demo === true,

@@ -1,5 +1,3 @@
-import { homedir } from 'node:os'
-import { join } from 'node:path'
 import type { Readable, Writable } from 'node:stream'
 import type { Logger } from 'pino'
 import { linefy } from './linefy.js'
@@ -9,6 +7,8 @@ import demo from '../plugins/demo.js'
 import lifecycle from '../plugins/lifecycle.js'
 import stdio from '../plugins/stdio.js'
 import unix from '../plugins/unix.js'
+
+export { socketPath } from './socket-path.js'
 
 export interface DaemonOptions {
   /**
@@ -29,17 +29,6 @@ export interface DaemonOptions {
   /** The streams of `stdio` (default process.stdin and process.stdout). */
   input?: Readable
   output?: Writable
-}
-
-/**
- * The socket path the Python daemon used, so existing clients find us:
- * --socket, else IAI_DAEMON_SOCKET_PATH, else ~/.iai-mcp/.daemon.sock.
- */
-export function socketPath (flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  if (flag !== undefined && flag !== '') return flag
-  const fromEnv = env.IAI_DAEMON_SOCKET_PATH
-  if (fromEnv !== undefined && fromEnv !== '') return fromEnv
-  return join(homedir(), '.iai-mcp', '.daemon.sock')
 }
 
 /** The reference daemon: the Python server's wire behaviour, composed from plugins only. */
