@@ -4,6 +4,7 @@ import { once } from 'node:events'
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
+import linefy from '../index.js'
 import { LineClient, startFixture, tempDir } from './helpers/line-client.js'
 
 // The full sizes of the issue run under `npm run test:stress`.
@@ -190,4 +191,35 @@ t.test('SIGTERM under load: every line the daemon read gets exactly one reply', 
   t.equal(duplicates, 0, 'no request answered twice')
   t.equal(wrong, 0, 'every reply is a result or -32005')
   t.comment(`SIGTERM under load: ${conns}x${perConn} sent, ${report.framesRead} read, ${replies} answered (${shuttingDown} with -32005)`)
+})
+
+t.test('input at the edges of JSON is answered, never a crash', async (t) => {
+  const app = linefy({ maxLineBytes: 16 * MiB })
+  app.method('echo', (req) => req.params)
+  t.teardown(() => app.close())
+  const deepArrays = '['.repeat(100_000) + ']'.repeat(100_000)
+  const deepObjects = '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000)
+  const call = (id: number, params: string) => `{"jsonrpc":"2.0","id":${id},"method":"echo","params":${params}}`
+  const hugeBatch = JSON.stringify(Array.from({ length: 100_000 }, (_, i) => echo(i, i)))
+  const replies = await app.inject([
+    call(1, deepArrays),
+    call(2, deepObjects),
+    call(3, '[NaN]'),
+    call(4, '[Infinity]'),
+    '{"jsonrpc":"2.0","id":1e400,"method":"echo"}',
+    call(6, '[1e400, -0, 123456789012345678901234567890, 5e-324]'),
+    call(7, '["\\ud800", "\\u0000", ""]'),
+    hugeBatch,
+    '[]'
+  ]) as Array<{ id: unknown, result?: unknown, error?: { code: number, message: string } }>
+  t.equal(replies[0].error?.code, -32603, '100,000 nested arrays: the echo cannot be serialised, and says so')
+  t.equal(replies[1].error?.code, -32603, '100,000 nested objects: likewise')
+  t.equal(replies[2].error?.code, -32700, 'NaN is not JSON')
+  t.equal(replies[3].error?.code, -32700, 'Infinity is not JSON')
+  t.same(replies[4].error?.code, -32600, 'an id that overflows to Infinity is refused')
+  t.same(replies[5], { jsonrpc: '2.0', id: 6, result: [null, 0, 1.2345678901234568e29, 5e-324] }, 'numbers at the edges round-trip as JSON has them')
+  t.same(replies[6], { jsonrpc: '2.0', id: 7, result: ['\ud800', '\u0000', ''] }, 'a lone surrogate and a NUL inside strings round-trip as data')
+  t.match(replies[7], { id: null, error: { code: -32600, message: /maxBatch/ } }, 'a 100,000-request batch is refused by its length')
+  t.match(replies[8], { id: null, error: { code: -32600 } }, 'an empty batch is invalid')
+  t.equal(app.activity.inFlight, 0)
 })
