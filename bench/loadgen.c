@@ -234,13 +234,13 @@ static double runqueue_wait_s(void) {
 
 static int run_idle(const char *path) {
   uint64_t t0 = now_ns();
+  sending = 0;  // one request per connection, then silence
   for (int i = 0; i < nconns; i++) {
     open_conn(path, i);
     queue_request(&conns[i], i);
     flush_out(&conns[i]);
     poll_once(0);
   }
-  sending = 0;
   while (outstanding > 0 && now_ns() - t0 < 60000000000ull) poll_once(10);
   printf("{\"ready\":true,\"connections\":%d,\"errors\":%llu,\"ms\":%.1f}\n", nconns,
          (unsigned long long)(errors + outstanding), (now_ns() - t0) / 1e6);

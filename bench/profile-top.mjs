@@ -1,8 +1,16 @@
-// node bench/profile-top.mjs FILE.cpuprofile [--top 15] [--by frame|file]
-// Self time per frame (or per source file) from a V8 CPU profile.
+// node bench/profile-top.mjs FILE.cpuprofile [--top 15] [--by frame|file|package]
+// Self time per frame (or per source file, or per package) from a V8 CPU profile.
 import { readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
+
+// node_modules package, node: internals, or the project's own code
+function packageOf (url) {
+  if (url === '') return null
+  const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)
+  if (m !== null) return m[1]
+  return url.startsWith('node:') ? 'node: (module loading, streams, ...)' : '(project)'
+}
 
 /** [{ name, selfMs, pct }] sorted by self time, heaviest first. */
 export function topFrames (profile, { top = 15, by = 'frame' } = {}) {
@@ -15,7 +23,9 @@ export function topFrames (profile, { top = 15, by = 'frame' } = {}) {
     const file = cf.url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, '').replace(process.cwd() + '/', '')
     const key = by === 'file'
       ? file || cf.functionName
-      : `${cf.functionName || '(anonymous)'} ${file ? `${file}:${cf.lineNumber + 1}` : ''}`.trim()
+      : by === 'package'
+        ? packageOf(cf.url) ?? cf.functionName
+        : `${cf.functionName || '(anonymous)'} ${file ? `${file}:${cf.lineNumber + 1}` : ''}`.trim()
     self.set(key, (self.get(key) ?? 0) + dt)
     total += dt
   }
@@ -33,7 +43,7 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     options: { top: { type: 'string', default: '15' }, by: { type: 'string', default: 'frame' } }
   })
   if (positionals.length !== 1) {
-    console.error('usage: node bench/profile-top.mjs FILE.cpuprofile [--top 15] [--by frame|file]')
+    console.error('usage: node bench/profile-top.mjs FILE.cpuprofile [--top 15] [--by frame|file|package]')
     process.exit(2)
   }
   const profile = JSON.parse(readFileSync(positionals[0], 'utf8'))

@@ -1,4 +1,4 @@
-// node bench/profile.js [--server linefy] [--duration 5] [--linefy daemon|serve]
+// node bench/profile.js [--server linefy] [--duration 5] [--linefy daemon|app]
 // Runs one server under the throughput scenario (16x32) with --cpu-prof and
 // prints its top frames by self time; the report lands in bench/results/.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'

@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --rounds N] [-- --only name,name] [-- --linefy daemon|serve]
+// npm run bench [-- --quick] [-- --rounds N] [-- --only name,name] [-- --linefy daemon|app]
 // Starts every server as its own process, round by round in a rotating order
 // so that drift on a shared machine hits all of them alike, and reports
 // medians, ratios against the hand-written ceiling and the targets.
@@ -21,8 +21,8 @@ const { values: args } = parseArgs({
 })
 
 const params = args.quick
-  ? { rounds: 1, warmup: 0.3, duration: 1, idleConns: 2000, settleMs: 500 }
-  : { rounds: 3, warmup: 1, duration: 5, idleConns: 10_000, settleMs: 1000 }
+  ? { rounds: 1, warmup: 0.3, duration: 1, idleConns: 10_000, settleMs: 500 }
+  : { rounds: 5, warmup: 1, duration: 5, idleConns: 10_000, settleMs: 1000 }
 if (args.rounds !== undefined) params.rounds = Number(args.rounds)
 Object.assign(params, { serverCpu: SERVER_CPU, loadgenCpu: LOADGEN_CPU })
 

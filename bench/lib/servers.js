@@ -1,6 +1,5 @@
 // The servers under test and how to start one: spawned on cpu 1, timed from
 // spawn to the first echo reply.
-import { existsSync } from 'node:fs'
 import net from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { schedSeconds, spawnPinned, stop } from './procs.js'
@@ -18,11 +17,11 @@ const ALL = ['startup', 'idle', ...LOAD]
  * 'peer' the libraries linefy must beat, 'linefy' ours, 'check' the raw byte
  * echo that only bounds what the load generator can drive.
  */
-export function serverList (linefy = existsSync(CLI) ? 'daemon' : 'serve') {
-  // 'daemon': the reference daemon; 'serve': the same app through app.serve() on a net server
+export function serverList (linefy = 'daemon') {
+  // 'daemon': the reference daemon; 'app': a bare linefy app with the same echo
   const daemon = linefy === 'daemon'
     ? { name: 'linefy', label: 'linefy daemon --demo', cmd: (sock) => [process.execPath, CLI, 'daemon', '--demo', '--socket', sock] }
-    : { name: 'linefy', label: 'linefy (app.serve)', cmd: script('linefy') }
+    : { name: 'linefy', label: 'linefy (bare app)', cmd: script('linefy') }
   return [
     { name: 'net-baseline', label: 'hand-written net', kind: 'ceiling', cmd: script('net-baseline'), scenarios: ALL },
     { name: 'json-rpc-2.0', label: 'json-rpc-2.0', kind: 'peer', cmd: script('json-rpc-2.0'), scenarios: ALL },

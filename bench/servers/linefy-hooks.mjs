@@ -1,8 +1,6 @@
 // What a plugin author runs: one trivial synchronous hook of each request
 // kind and a TypeBox schema on the params, all inside an encapsulated plugin.
-import net from 'node:net'
 import linefy, { Type } from '../../dist/index.js'
-import { listen } from './lines.mjs'
 
 const app = linefy({ compat: 'seed' })
 app.register(async function echo (app) {
@@ -15,5 +13,6 @@ app.register(async function echo (app) {
     schema: { params: Type.Object({ x: Type.Number(), s: Type.String() }) }
   }, (req) => req.params)
 })
-await app.ready()
-listen(net.createServer({ allowHalfOpen: true }, (socket) => app.serve(socket)), process.argv[2])
+await app.listen({ path: process.argv[2] })
+// --cpu-prof writes its profile only on a normal exit
+process.on('SIGTERM', () => app.close().then(() => process.exit(0)))

@@ -1,10 +1,9 @@
-// linefy as the reference daemon configures it (compat 'seed', one echo
-// method), served through app.serve() on each accepted socket.
-import net from 'node:net'
+// The bare framework: linefy with the reference daemon's wire mode and one
+// echo method, but without its logger and lifecycle plugin (`--linefy app`).
 import linefy from '../../dist/index.js'
-import { listen } from './lines.mjs'
 
 const app = linefy({ compat: 'seed' })
 app.method('echo', (req) => req.params)
-await app.ready()
-listen(net.createServer({ allowHalfOpen: true }, (socket) => app.serve(socket)), process.argv[2])
+await app.listen({ path: process.argv[2] })
+// --cpu-prof writes its profile only on a normal exit
+process.on('SIGTERM', () => app.close().then(() => process.exit(0)))
