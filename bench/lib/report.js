@@ -84,7 +84,8 @@ function rows (summary, servers) {
 
 function targetLine (t) {
   const unit = (v, d) => (v == null ? '-' : t.unit === 'ms' ? v.toFixed(d) + ' ms' : v.toFixed(d) + 'x')
-  const d = t.unit === 'ms' ? 1 : 2
+  // three decimals for ratios, so a ratio just under its goal never prints as the goal
+  const d = t.unit === 'ms' ? 1 : 3
   return {
     name: t.name,
     value: unit(t.value, d),
