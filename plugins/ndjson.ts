@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer'
 import type { Decoder, FrameSink, Framing } from '../src/framing.js'
 import { plugin } from '../src/plugin.js'
 
@@ -34,6 +35,7 @@ export class NdjsonDecoder implements Decoder {
   }
 
   push (chunk: Buffer): void {
+    const ascii = isAscii(chunk)
     let start = 0
     let nl = chunk.indexOf(NL)
     while (nl !== -1) {
@@ -42,10 +44,13 @@ export class NdjsonDecoder implements Decoder {
       } else {
         const size = this.size + nl - start
         if (size > this.max) this.sink.oversize(size)
-        else this.emit(this.size === 0 ? chunk.subarray(start, nl) : Buffer.concat([...this.parts, chunk.subarray(start, nl)], size))
+        else if (this.size === 0) this.emit(chunk.subarray(start, nl), ascii)
+        else this.emit(Buffer.concat([...this.parts, chunk.subarray(start, nl)], size), false)
       }
-      this.parts = []
-      this.size = 0
+      if (this.size !== 0) {
+        this.parts = []
+        this.size = 0
+      }
       start = nl + 1
       nl = start < chunk.length ? chunk.indexOf(NL, start) : -1
     }
@@ -63,16 +68,16 @@ export class NdjsonDecoder implements Decoder {
   }
 
   end (): void {
-    if (this.size > 0) this.emit(Buffer.concat(this.parts, this.size))
+    if (this.size > 0) this.emit(Buffer.concat(this.parts, this.size), false)
     this.parts = []
     this.size = 0
     this.skipping = false
   }
 
-  private emit (line: Buffer): void {
+  private emit (line: Buffer, ascii: boolean): void {
     if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, line.length - 1)
     if (line.length === 0 || isBlank(line)) return
-    this.sink.frame(line)
+    this.sink.frame(line, ascii)
   }
 }
 

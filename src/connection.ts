@@ -129,10 +129,10 @@ export class Connection implements Sink, FrameSink {
 
   // FrameSink
 
-  frame (buf: Buffer): void {
+  frame (buf: Buffer, ascii?: boolean): void {
     const seq = this.seq++
     this.pending++
-    if (!isUtf8(buf)) return this.enqueue(seq, undefined, errorLine('null', { code: RpcCode.PARSE_ERROR, message: 'parse error: line is not valid UTF-8' }))
+    if (ascii !== true && !isUtf8(buf)) return this.enqueue(seq, undefined, errorLine('null', { code: RpcCode.PARSE_ERROR, message: 'parse error: line is not valid UTF-8' }))
     let msg: unknown
     try {
       msg = JSON.parse(buf.toString())
@@ -249,7 +249,7 @@ export class Connection implements Sink, FrameSink {
       else if (this.closing) this.complete(e.seq, refusal(e.msg, 'server shutting down', RpcCode.SHUTTING_DOWN))
       else dispatch(this.state, this, this, e.seq, e.msg, false)
     }
-    if (this.head === backlog.length) {
+    if (this.head !== 0 && this.head === backlog.length) {
       backlog.length = 0
       this.head = 0
     }

@@ -17,7 +17,8 @@ export interface Decoder {
 }
 
 export interface FrameSink {
-  frame (buf: Buffer): void
+  /** `ascii`: the decoder saw only ASCII bytes, so the UTF-8 check can be skipped. */
+  frame (buf: Buffer, ascii?: boolean): void
   /** A message over maxBytes was skipped; the decoder has resynchronised. */
   oversize (bytes: number): void
   /** The stream cannot be framed any more; the connection will end. */

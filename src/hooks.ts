@@ -55,11 +55,37 @@ function isThenable (r: unknown): r is PromiseLike<unknown> {
  *
  * `withValue` hooks are called as fn(target, value); `thread` lets a hook's
  * return value replace `value` for the rest of the chain (onSend).
+ *
+ * While hooks return plain values the chain runs in a loop that allocates
+ * nothing; the first callback-style hook or thenable hands the rest of the
+ * chain to `resume`, whose closures exist only for asynchronous hooks.
  */
 function runner (kind: string, withValue: boolean, thread: boolean) {
   const callbackArity = withValue ? 3 : 2
   return function runHooks<T, V> (hooks: AnyHook[], target: T, value: V, done: HookDone<T, V>): void {
-    let i = 0
+    for (let i = 0; i < hooks.length; i++) {
+      const fn = hooks[i]
+      if (fn.length >= callbackArity) return resume(hooks, i, target, value, done)
+      let r: unknown
+      try {
+        r = withValue ? fn(target, value) : fn(target)
+      } catch (e) {
+        return done(e ?? new codes.LINEFY_ERR_HOOK_FALSY_REJECTION(kind), target, value)
+      }
+      if (isThenable(r)) {
+        const rest = i + 1
+        r.then(
+          (v) => resume(hooks, rest, target, thread && v !== undefined ? v as V : value, done),
+          (e) => done(e || new codes.LINEFY_ERR_HOOK_FALSY_REJECTION(kind), target, value))
+        return
+      }
+      if (thread && r !== undefined) value = r as V
+    }
+    done(null, target, value)
+  }
+
+  function resume<T, V> (hooks: AnyHook[], from: number, target: T, value: V, done: HookDone<T, V>): void {
+    let i = from
     let settled = false
     next()
 

@@ -24,8 +24,13 @@ function invalid (message: string, idJson: string): string {
 /** The id to echo in an error reply: only a valid one, else null. */
 export function idJsonOf (msg: unknown): string {
   if (msg === null || typeof msg !== 'object') return 'null'
-  const id = (msg as { id?: unknown }).id
-  return typeof id === 'string' || typeof id === 'number' ? JSON.stringify(id) : 'null'
+  return jsonOfId((msg as { id?: unknown }).id)
+}
+
+// a finite number's string form is already its JSON; 1e400 parses to Infinity, which is not JSON
+function jsonOfId (id: unknown): string {
+  if (typeof id === 'number') return Number.isFinite(id) ? '' + id : 'null'
+  return typeof id === 'string' ? JSON.stringify(id) : 'null'
 }
 
 function isThenable (r: unknown): r is PromiseLike<unknown> {
@@ -49,7 +54,7 @@ export function dispatch (state: State, conn: Connection, sink: Sink, slot: numb
   if (m.jsonrpc === undefined && m.type !== undefined && !inBatch) return dispatchControl(state, conn, sink, slot, m)
 
   const id = m.id
-  const idJson = typeof id === 'string' || typeof id === 'number' ? JSON.stringify(id) : 'null'
+  const idJson = jsonOfId(id)
   if (m.jsonrpc !== '2.0') return sink.complete(slot, invalid("jsonrpc must be '2.0'", idJson))
   if (state.opts.compat === 'seed') {
     if (id === undefined || id === null) return sink.complete(slot, invalid('id required and non-null', 'null'))
@@ -67,7 +72,7 @@ export function dispatch (state: State, conn: Connection, sink: Sink, slot: numb
     if (id === undefined) return sink.complete(slot, undefined)
     return sink.complete(slot, errorLine(idJson, { code: RpcCode.METHOD_NOT_FOUND, message: `unknown method '${method}'` }))
   }
-  const req = new Request(ctx, conn, sink, slot, id as JsonRpcId | undefined, params)
+  const req = new Request(ctx, conn, sink, slot, id as JsonRpcId | undefined, id === undefined ? '' : idJson, params)
   conn.track(req)
   start(req)
 }

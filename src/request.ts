@@ -40,7 +40,7 @@ export class Request<P = unknown> {
   [kGateDone]: (() => void) | null;
   [kLog]: Logger | null
 
-  constructor (ctx: Context, connection: Connection, sink: Sink, slot: number, id: JsonRpcId | undefined, params: P) {
+  constructor (ctx: Context, connection: Connection, sink: Sink, slot: number, id: JsonRpcId | undefined, idJson: string, params: P) {
     this.id = id
     this.method = ctx.name
     this.params = params
@@ -48,7 +48,7 @@ export class Request<P = unknown> {
     this[kContext] = ctx
     this[kSink] = sink
     this[kSlot] = slot
-    this[kIdJson] = id === undefined ? '' : JSON.stringify(id)
+    this[kIdJson] = idJson
     this[kController] = null
     this[kReason] = undefined
     this[kTimer] = null

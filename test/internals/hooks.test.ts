@@ -44,6 +44,10 @@ t.test('a hook with one more parameter than the kind takes is callback style', a
 })
 
 t.test('errors end the chain: sync throw, rejection, done(err)', async (t) => {
+  const order: string[] = []
+  await run(runHooks, [(_req: unknown, done: () => void) => { order.push('cb'); done() }, () => { order.push('plain') }])
+  t.same(order, ['cb', 'plain'], 'a plain request hook after a callback one runs in turn')
+
   const boom = new Error('boom')
   const cases: Record<string, AnyHook> = {
     throw: () => { throw boom },
@@ -120,4 +124,21 @@ t.test('a cloned Hooks starts from the same hooks and never writes back', async 
   t.same(parent.onDisconnect, [])
   t.equal(child.onRequest.length, 2)
   t.same(child.onConnection, [f])
+})
+
+t.test('after a callback hook, a promise hook still threads its value and stops the chain when it rejects', async (t) => {
+  const callback = (_req: unknown, value: unknown, done: (err: unknown, v?: unknown) => void) => done(null, `${String(value)}+cb`)
+  const threaded = await run(runOnSendHooks, [callback, async (_req: unknown, value: unknown) => `${String(value)}+async`], {}, 'r')
+  t.same(threaded, { err: null, target: {}, value: 'r+cb+async' })
+  const plain = await run(runOnSendHooks, [callback, (_req: unknown, value: unknown) => `${String(value)}+sync`, () => undefined], {}, 'r')
+  t.same(plain, { err: null, target: {}, value: 'r+cb+sync' }, 'a plain hook after a callback one threads too; undefined keeps the value')
+
+  const boom = new Error('boom')
+  let after = false
+  const rejected = await run(runHooks, [(_req: unknown, done: () => void) => done(), async () => { throw boom }, () => { after = true }])
+  t.equal(rejected.err, boom)
+  t.notOk(after, 'no hook runs after the rejection')
+
+  const falsy = await run(runHooks, [(_req: unknown, done: () => void) => done(), () => Promise.reject(null)])
+  t.match(falsy.err, { code: 'LINEFY_ERR_HOOK_FALSY_REJECTION' })
 })
