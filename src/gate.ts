@@ -39,7 +39,7 @@ export class Gate {
   }
 
   /** A queued request that was cancelled or expired no longer counts as queued. */
-  dequeued (req: Request): void {
+  dequeued (): void {
     this.activity.queued--
   }
 
@@ -67,7 +67,7 @@ function worker (this: Gate, req: Request, cb: (err: Error | null) => void): voi
     cb(null)
     return
   }
-  if (stage === Stage.Queued) this.dequeued(req)
+  if (stage === Stage.Queued) this.dequeued()
   req[kGateDone] = cb as () => void
   this.run(req)
 }

@@ -217,7 +217,7 @@ function afterOnSend (err: unknown, req: Request, value: unknown): void {
 export function fail (req: Request, err: unknown): void {
   const stage = req[kStage]
   if (stage >= Stage.Failing) return
-  if (stage === Stage.Queued) req.connection.state.gate.dequeued(req)
+  if (stage === Stage.Queued) req.connection.state.gate.dequeued()
   req[kStage] = Stage.Failing
   const ctx = req[kContext]
   if (ctx.onError !== null) runOnErrorHooks(ctx.onError, req, err, afterOnError)
@@ -251,7 +251,7 @@ function finish (req: Request, line: string | undefined): void {
     req[kTimer] = null
   }
   const conn = req.connection
-  if (stage === Stage.Queued) conn.state.gate.dequeued(req)
+  if (stage === Stage.Queued) conn.state.gate.dequeued()
   else conn.state.gate.release(req)
   conn.untrack(req)
   req[kSink].complete(req[kSlot], line)
