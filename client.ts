@@ -1,2 +1,2 @@
-export { connect, Client, RpcError } from './src/client.js'
-export type { CallOptions } from './src/client.js'
+export { connect, Client, RpcError } from './src/client/client.js'
+export type { CallOptions, ConnectOptions } from './src/client/client.js'

@@ -1,6 +1,6 @@
-import { codes } from '../src/errors.js'
-import { plugin } from '../src/plugin.js'
-import { serveNet } from '../src/transport.js'
+import { codes } from '../src/core/errors.js'
+import { plugin } from '../src/core/encapsulation.js'
+import { serveNet } from '../src/transport/serve-net.js'
 import { bindFd } from './fd.js'
 
 /** SD_LISTEN_FDS_START: the first fd a service manager passes. */

@@ -1,5 +1,5 @@
-import type { Decoder, FrameSink, Framing } from '../src/framing.js'
-import { plugin } from '../src/plugin.js'
+import type { Decoder, FrameSink, Framing } from '../src/framing/framing.js'
+import { plugin } from '../src/core/encapsulation.js'
 
 const HEADER_END = Buffer.from('\r\n\r\n')
 const MAX_HEADER_BYTES = 8192

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import { Type } from '@sinclair/typebox'
-import type { LinefyInstance } from '../src/instance.js'
+import type { LinefyInstance } from '../src/core/instance.js'
 
 const SleepParams = Type.Object({ ms: Type.Integer({ minimum: 0, maximum: 60_000 }) })
 // fail may be called with no params at all

@@ -1,7 +1,7 @@
 import type { Server } from 'node:net'
-import { codes } from '../src/errors.js'
-import { plugin } from '../src/plugin.js'
-import { listenOn, serveNet, type Address } from '../src/transport.js'
+import { codes } from '../src/core/errors.js'
+import { plugin } from '../src/core/encapsulation.js'
+import { listenOn, serveNet, type Address } from '../src/transport/serve-net.js'
 
 export interface FdOptions {
   /** A listening socket this process inherited (unix or TCP). */

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
-import { codes } from '../src/errors.js'
-import type { LinefyInstance } from '../src/instance.js'
-import { plugin } from '../src/plugin.js'
-import type { Activity } from '../src/state.js'
+import { codes } from '../src/core/errors.js'
+import type { LinefyInstance } from '../src/core/instance.js'
+import { plugin } from '../src/core/encapsulation.js'
+import type { Activity } from '../src/core/activity.js'
 
 export type LifecycleState = 'wake' | 'sleep' | 'rem' | 'paused'
 type Running = Exclude<LifecycleState, 'paused'>
@@ -26,7 +26,7 @@ export interface Transition {
   cause: string
 }
 
-declare module '../src/instance.js' {
+declare module '../src/core/instance.js' {
   interface LinefyInstance {
     lifecycle: Lifecycle
   }

@@ -1,6 +1,6 @@
 import { isAscii } from 'node:buffer'
-import type { Decoder, FrameSink, Framing } from '../src/framing.js'
-import { plugin } from '../src/plugin.js'
+import type { Decoder, FrameSink, Framing } from '../src/framing/framing.js'
+import { plugin } from '../src/core/encapsulation.js'
 
 const NL = 10
 const CR = 13

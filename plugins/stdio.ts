@@ -1,8 +1,8 @@
 import { Duplex, type Readable, type Writable } from 'node:stream'
 import pino, { type Logger } from 'pino'
-import { codes } from '../src/errors.js'
-import { plugin } from '../src/plugin.js'
-import { stateOf, whenReady } from '../src/transport.js'
+import { codes } from '../src/core/errors.js'
+import { plugin } from '../src/core/encapsulation.js'
+import { stateOf, whenReady } from '../src/transport/serve-net.js'
 
 export interface StdioOptions {
   /** Default process.stdin. */

@@ -1,6 +1,6 @@
-import { codes } from '../src/errors.js'
-import { plugin } from '../src/plugin.js'
-import { listenOn, serveNet, type Address } from '../src/transport.js'
+import { codes } from '../src/core/errors.js'
+import { plugin } from '../src/core/encapsulation.js'
+import { listenOn, serveNet, type Address } from '../src/transport/serve-net.js'
 
 export interface TcpOptions {
   /** Default 127.0.0.1: JSON-RPC daemons have no authentication of their own. */

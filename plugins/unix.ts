@@ -1,8 +1,8 @@
 import { resolve } from 'node:path'
-import { codes, LinefyError } from '../src/errors.js'
-import { plugin } from '../src/plugin.js'
-import { bindSocketFile, clearStale, ensureParent, MAX_SOCKET_PATH, removeSocketFile, type Inode } from '../src/socket-file.js'
-import { bindError, serveNet } from '../src/transport.js'
+import { codes, LinefyError } from '../src/core/errors.js'
+import { plugin } from '../src/core/encapsulation.js'
+import { bindSocketFile, clearStale, ensureParent, MAX_SOCKET_PATH, removeSocketFile, type Inode } from '../src/transport/socket-file.js'
+import { bindError, serveNet } from '../src/transport/serve-net.js'
 
 const HINT = 'check that its directory exists and is writable by this user'
 

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events'
 import { PassThrough, Writable } from 'node:stream'
 import t, { type Test } from 'tap'
-import { main, type Io } from '../src/cli.js'
-import { bridge } from '../src/bridge.js'
-import { buildDaemon } from '../src/daemon.js'
+import { main, type Io } from '../src/cli/main.js'
+import { bridge } from '../src/client/bridge.js'
+import { buildDaemon } from '../src/daemon/daemon.js'
 import { LineLog, firstLine, rawServer, serveOn, tempSocket } from './helpers/daemon-kit.js'
 
 function io (): Io & { out: LineLog, err: LineLog, stdin: PassThrough } {

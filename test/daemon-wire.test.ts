@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import t, { type Test } from 'tap'
-import { buildDaemon } from '../src/daemon.js'
+import { buildDaemon } from '../src/daemon/daemon.js'
 import { LineLog, tempSocket } from './helpers/daemon-kit.js'
 
 // One recorded session of the reference daemon: each entry is a line sent and
@@ -98,7 +98,7 @@ t.test('buildDaemon: seed compat, info logs by default, no transport unless aske
 t.test('buildDaemon: under socket activation the inherited fds replace the socket path', async (t) => {
   const chosen: string[] = []
   const fake = (name: string) => Object.assign(async () => { chosen.push(name) }, { [Symbol.for('skip-override')]: true })
-  const { buildDaemon: build } = await t.mockImport<typeof import('../src/daemon.js')>('../src/daemon.js', {
+  const { buildDaemon: build } = await t.mockImport<typeof import('../src/daemon/daemon.js')>('../src/daemon/daemon.js', {
     '../plugins/activation.js': { default: fake('activation'), activationFds: () => [{ fd: 3, name: 'unknown' }] },
     '../plugins/unix.js': { default: fake('unix') }
   })

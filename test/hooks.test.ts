@@ -71,7 +71,7 @@ t.test('a hook rejecting with nothing still fails the request with a coded error
   app.method('m', () => 'ran')
   for (const how of ['reject', 'throw']) {
     t.match(await app.inject(rpc(1, 'm', { how })), {
-      error: { code: -32001, message: 'a request hook rejected with a falsy value: reject with an Error' }
+      error: { code: -32001, message: 'the preHandler hook rejected with a falsy value: reject with an Error' }
     }, how)
   }
 })

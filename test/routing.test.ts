@@ -167,7 +167,7 @@ t.test('a failing control handler answers {ok:false, reason:"control_error"}', a
   const [thrown, rejected, str, circular] = await injectLines(a, [{ type: 'throws' }, { type: 'rejects' }, { type: 'rejectsWithString' }, { type: 'circular' }])
   t.same(thrown, { ok: false, reason: 'control_error', error: 'x'.repeat(200) }, 'the message is cut at 200 characters')
   t.same(rejected, { ok: false, reason: 'control_error', error: 'lock busy' })
-  t.same(str, { ok: false, reason: 'control_error', error: 'plain' })
+  t.same(str, { ok: false, reason: 'control_error', error: 'handler failed with a non-error value: plain' }, 'through the error mapper, as a method failure would be')
   t.match(circular, { ok: false, reason: 'control_error', error: /circular/i })
 })
 

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events'
 import { PassThrough } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
-import { main, type Io } from '../../src/cli.js'
+import { main, type Io } from '../../src/cli/main.js'
 import { LineLog } from './daemon-kit.js'
 
 // the built CLI: `npm test` builds first (pretest); run `npm run build` before a single file

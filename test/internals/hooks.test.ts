@@ -1,9 +1,13 @@
 import t from 'tap'
-import { bind, Hooks, runHooks, runOnErrorHooks, runOnSendHooks, type AnyHook } from '../../src/hooks.js'
+import { bind, hookRunner, Hooks, shapes, type AnyHook, type HookRunner } from '../../src/request/hooks.js'
+
+const runHooks = hookRunner('onRequest', shapes.targetOnly)
+const runOnSendHooks = hookRunner('onSend', shapes.transform)
+const runOnErrorHooks = hookRunner('onError', shapes.withValue)
 
 interface Outcome { err: unknown, target: unknown, value: unknown }
 
-function run (runner: typeof runHooks, hooks: AnyHook[], target: unknown = {}, value?: unknown): Promise<Outcome> {
+function run (runner: HookRunner, hooks: AnyHook[], target: unknown = {}, value?: unknown): Promise<Outcome> {
   return new Promise((resolve) => runner(hooks, target, value, (err, target, value) => resolve({ err, target, value })))
 }
 
@@ -66,8 +70,8 @@ t.test('errors end the chain: sync throw, rejection, done(err)', async (t) => {
 t.test('a falsy throw or rejection becomes a coded error', async (t) => {
   const thrown = await run(runHooks, [() => { throw undefined }]) // eslint-disable-line no-throw-literal
   const rejected = await run(runOnSendHooks, [(_r: unknown, _v: unknown) => Promise.reject(null)])
-  t.match(thrown.err, { code: 'LINEFY_ERR_HOOK_FALSY_REJECTION', message: /a request hook rejected/ })
-  t.match(rejected.err, { code: 'LINEFY_ERR_HOOK_FALSY_REJECTION', message: /an? onSend hook rejected/ })
+  t.match(thrown.err, { code: 'LINEFY_ERR_HOOK_FALSY_REJECTION', message: /the onRequest hook rejected/ })
+  t.match(rejected.err, { code: 'LINEFY_ERR_HOOK_FALSY_REJECTION', message: /the onSend hook rejected/ })
 })
 
 t.test('done() called twice finishes once', async (t) => {

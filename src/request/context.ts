@@ -1,12 +1,11 @@
 import type { TSchema } from '@sinclair/typebox'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
+import type { Activity } from '../core/activity.js'
+import type { ErrorMapper } from '../core/errors.js'
+import type { Gate } from '../gate/gate.js'
 import { bind, type AnyHook, type Hooks } from './hooks.js'
-import type { WireError } from './errors.js'
-import { kErrorMapper, kHooks } from './symbols.js'
 
-export type ErrorMapper = (err: unknown, req: unknown) => WireError
-
-/** What `app.method()` records; compiled into a Context at ready(). */
+/** What `app.method()` records; the router keeps it, the core compiles it into a Context at ready(). */
 export interface MethodDefinition {
   name: string
   schema?: { params?: TSchema }
@@ -16,10 +15,18 @@ export interface MethodDefinition {
   instance: object
 }
 
+/** The instance-wide pieces every context shares, fixed at ready(). */
+export interface Admission {
+  gate: Gate
+  activity: Activity
+  maxQueue: number
+}
+
 /**
  * Everything the hot path needs for one method, resolved once at ready():
  * hook arrays bound (null when empty), the params validator compiled, the
- * timeout read. Dispatch only branches on `!== null` and `> 0`.
+ * error mapper and the gate bound, the timeout read. Dispatch only branches
+ * on `!== null` and `> 0`.
  */
 export class Context {
   readonly name: string
@@ -28,6 +35,7 @@ export class Context {
   readonly timeout: number
   readonly validator: TypeCheck<TSchema> | null
   readonly errorMapper: ErrorMapper
+  readonly admission: Admission
   readonly onRequest: AnyHook[] | null
   readonly preValidation: AnyHook[] | null
   readonly preHandler: AnyHook[] | null
@@ -36,14 +44,14 @@ export class Context {
   readonly onError: AnyHook[] | null
   readonly onTimeout: AnyHook[] | null
 
-  constructor (def: MethodDefinition) {
-    const hooks = (def.instance as { [kHooks]: Hooks })[kHooks]
+  constructor (def: MethodDefinition, hooks: Hooks, errorMapper: ErrorMapper, admission: Admission) {
     this.name = def.name
     this.handler = def.handler
     this.instance = def.instance
     this.timeout = def.timeout ?? 0
     this.validator = def.schema?.params === undefined ? null : TypeCompiler.Compile(def.schema.params)
-    this.errorMapper = (def.instance as { [kErrorMapper]: ErrorMapper })[kErrorMapper]
+    this.errorMapper = errorMapper
+    this.admission = admission
     this.onRequest = bind(hooks.onRequest)
     this.preValidation = bind(hooks.preValidation)
     this.preHandler = bind(hooks.preHandler)

@@ -56,12 +56,10 @@ function createError (code: string, message: string, rpcCode: number = RpcCode.I
 export const codes = {
   // errors that end a request and go on the wire
   LINEFY_ERR_PARSE: createError('LINEFY_ERR_PARSE', 'parse error: %s', RpcCode.PARSE_ERROR, 'debug'),
-  LINEFY_ERR_INVALID_REQUEST: createError('LINEFY_ERR_INVALID_REQUEST', '%s', RpcCode.INVALID_REQUEST, 'debug'),
   LINEFY_ERR_LINE_TOO_LONG: createError('LINEFY_ERR_LINE_TOO_LONG', 'line exceeds maxLineBytes (%d bytes): send a smaller message or raise maxLineBytes', RpcCode.INVALID_REQUEST, 'warn'),
   LINEFY_ERR_MALFORMED_FRAME: createError('LINEFY_ERR_MALFORMED_FRAME', 'malformed frame: %s', RpcCode.PARSE_ERROR, 'warn'),
   LINEFY_ERR_BATCH_TOO_LARGE: createError('LINEFY_ERR_BATCH_TOO_LARGE', 'batch of %d requests exceeds maxBatch (%d): split it or raise maxBatch', RpcCode.INVALID_REQUEST, 'warn'),
   LINEFY_ERR_UNKNOWN_CONTROL: createError('LINEFY_ERR_UNKNOWN_CONTROL', "unknown control type '%s'", RpcCode.INVALID_REQUEST, 'debug'),
-  LINEFY_ERR_METHOD_NOT_FOUND: createError('LINEFY_ERR_METHOD_NOT_FOUND', "unknown method '%s'", RpcCode.METHOD_NOT_FOUND, 'debug'),
   LINEFY_ERR_INVALID_PARAMS: createError('LINEFY_ERR_INVALID_PARAMS', 'invalid params at %s: %s', RpcCode.INVALID_PARAMS, 'debug'),
   LINEFY_ERR_RESULT_NOT_SERIALIZABLE: createError('LINEFY_ERR_RESULT_NOT_SERIALIZABLE', 'result could not be serialized to JSON: %s', RpcCode.INTERNAL_ERROR),
   LINEFY_ERR_HANDLER_REJECTED: createError('LINEFY_ERR_HANDLER_REJECTED', 'handler failed with a non-error value: %s', RpcCode.HANDLER_FAILED),
@@ -80,8 +78,13 @@ export const codes = {
   LINEFY_ERR_INVALID_HANDLER: createError('LINEFY_ERR_INVALID_HANDLER', '%s must be a function, got %s'),
   LINEFY_ERR_INVALID_OPTION: createError('LINEFY_ERR_INVALID_OPTION', 'option %s %s'),
   LINEFY_ERR_INSTANCE_STARTED: createError('LINEFY_ERR_INSTANCE_STARTED', 'cannot %s after ready(): register everything inside plugins before the app starts'),
+  LINEFY_ERR_INVALID_ROUTER: createError('LINEFY_ERR_INVALID_ROUTER', 'a router must have a %s() method: see "Writing a router" in the README'),
+  LINEFY_ERR_INVALID_GATE: createError('LINEFY_ERR_INVALID_GATE', 'a gate factory must return an object with enter(), leave() and drop(): see "Writing a gate" in the README'),
+  LINEFY_ERR_PLUGIN_NOT_VALID: createError('LINEFY_ERR_PLUGIN_NOT_VALID', 'register() takes an async (app, opts) => {} function or a module whose default export is one (%s)'),
+  LINEFY_ERR_PLUGIN_TIMEOUT: createError('LINEFY_ERR_PLUGIN_TIMEOUT', 'a plugin did not finish loading within pluginTimeout (%s): resolve its promise or call done(), or raise pluginTimeout'),
+  LINEFY_ERR_PLUGIN_LOADED: createError('LINEFY_ERR_PLUGIN_LOADED', 'cannot register a plugin here (%s): its parent has already loaded; register it from inside the parent plugin, before it returns'),
   LINEFY_ERR_CLOSED: createError('LINEFY_ERR_CLOSED', 'the app is closed or closing: create a new instance to %s'),
-  LINEFY_ERR_HOOK_FALSY_REJECTION: createError('LINEFY_ERR_HOOK_FALSY_REJECTION', 'a %s hook rejected with a falsy value: reject with an Error', RpcCode.HANDLER_FAILED),
+  LINEFY_ERR_HOOK_FALSY_REJECTION: createError('LINEFY_ERR_HOOK_FALSY_REJECTION', 'the %s hook rejected with a falsy value: reject with an Error', RpcCode.HANDLER_FAILED),
   LINEFY_ERR_ADDR_IN_USE: createError('LINEFY_ERR_ADDR_IN_USE', 'another daemon is already listening on %s: stop it first or choose another path'),
   LINEFY_ERR_UNSAFE_PATH: createError('LINEFY_ERR_UNSAFE_PATH', 'refusing to use %s: %s'),
   LINEFY_ERR_NO_LISTEN_TARGET: createError('LINEFY_ERR_NO_LISTEN_TARGET', 'listen() needs { path }, { fd }, { stdio: true }, { host, port } or socket activation (LISTEN_FDS/LISTEN_PID)'),
@@ -91,6 +94,7 @@ export const codes = {
   LINEFY_ERR_STDOUT_LOGGER: createError('LINEFY_ERR_STDOUT_LOGGER', 'the logger writes to stdout, which carries the JSON-RPC stream in stdio mode: log to stderr (pino.destination(2)) or leave the logger to linefy'),
 
   // client and CLI
+  LINEFY_ERR_REPLY_TOO_LONG: createError('LINEFY_ERR_REPLY_TOO_LONG', 'the daemon sent a reply of %d bytes or more, over maxReplyBytes (%d): raise maxReplyBytes in connect() if replies this large are expected', RpcCode.TRANSPORT_LOST, 'warn'),
   LINEFY_ERR_NOT_RUNNING: createError('LINEFY_ERR_NOT_RUNNING', 'no daemon is listening on %s: start one with `linefy daemon`, or pass --socket with the path it listens on', RpcCode.TRANSPORT_LOST, 'info'),
   LINEFY_ERR_CLI_USAGE: createError('LINEFY_ERR_CLI_USAGE', '%s: run `linefy --help` for usage', RpcCode.INVALID_REQUEST, 'info')
 }
@@ -104,24 +108,24 @@ export interface WireError {
   data?: unknown
 }
 
-/**
- * The default mapping from a thrown value to a wire error: linefy's own errors
- * keep their code, an error carrying a numeric `code` (and `data`) keeps them,
- * anything else is a handler failure (-32001) whose message is the error's.
- */
-export function defaultErrorMapper (err: unknown): WireError {
-  if (err instanceof LinefyError) {
-    return err.data === undefined
-      ? { code: err.rpcCode, message: err.message }
-      : { code: err.rpcCode, message: err.message, data: err.data }
-  }
-  if (err !== null && typeof err === 'object') {
-    const e = err as { code?: unknown, message?: unknown, data?: unknown }
-    const message = typeof e.message === 'string' ? e.message : String(err)
-    if (typeof e.code === 'number' && Number.isInteger(e.code)) {
-      return e.data === undefined ? { code: e.code, message } : { code: e.code, message, data: e.data }
-    }
-    return { code: RpcCode.HANDLER_FAILED, message }
-  }
-  return { code: RpcCode.HANDLER_FAILED, message: new codes.LINEFY_ERR_HANDLER_REJECTED(String(err)).message }
+/** Shapes a thrown value into a wire error; `req` is the Request, or the control message for a control handler. */
+export type ErrorMapper = (err: unknown, req: unknown) => WireError
+
+// avvio's own errors, as the user should see them (Fastify's AVVIO_ERRORS_MAP)
+const AVVIO_ERRORS: Record<string, LinefyErrorConstructor> = {
+  AVV_ERR_PLUGIN_NOT_VALID: codes.LINEFY_ERR_PLUGIN_NOT_VALID,
+  AVV_ERR_READY_TIMEOUT: codes.LINEFY_ERR_PLUGIN_TIMEOUT,
+  AVV_ERR_PLUGIN_EXEC_TIMEOUT: codes.LINEFY_ERR_PLUGIN_TIMEOUT,
+  AVV_ERR_ROOT_PLG_BOOTED: codes.LINEFY_ERR_PLUGIN_LOADED,
+  AVV_ERR_PARENT_PLG_LOADED: codes.LINEFY_ERR_PLUGIN_LOADED
+}
+
+/** An AVV_ERR_* error wrapped as its LINEFY_ERR_* twin, the original as `cause`; anything else as it is. */
+export function fromAvvio (err: unknown): unknown {
+  const code = (err as { code?: unknown } | null)?.code
+  const E = typeof code === 'string' && Object.hasOwn(AVVIO_ERRORS, code) ? AVVIO_ERRORS[code] : undefined
+  if (E === undefined) return err
+  const wrapped = new E((err as Error).message)
+  wrapped.cause = err
+  return wrapped
 }

@@ -1,18 +1,11 @@
-import type { EventEmitter } from 'node:events'
-import type { Readable, Writable } from 'node:stream'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { bridge } from './bridge.js'
-import { connect, type Client, type RpcError } from './client.js'
-import { socketPath } from './socket-path.js'
-import { codes, LinefyError } from './errors.js'
+import { bridge } from '../client/bridge.js'
+import { connect, type Client, type RpcError } from '../client/client.js'
+import { codes, LinefyError } from '../core/errors.js'
+import { socketPath } from '../daemon/socket-path.js'
+import type { Io } from './io.js'
 
-export interface Io {
-  stdin: Readable
-  stdout: Writable
-  stderr: Writable
-  /** Where SIGTERM and SIGINT arrive: `process`, or a stand-in in tests. */
-  signals: EventEmitter
-}
+export type { Io } from './io.js'
 
 export const usage = `Usage: linefy <command> [options]
 
@@ -53,7 +46,7 @@ const verbs: Record<string, Verb> = {
     run: async (values, positionals, env, io) => {
       noPositionals(positionals)
       // loaded only for this verb: `call` and `bridge` need none of the daemon's plugins
-      const { runDaemon } = await import('./cli-daemon.js')
+      const { runDaemon } = await import('./daemon.js')
       return runDaemon({
         socketPath: socketPath(values.socket as string | undefined, env),
         demo: values.demo === true,

@@ -1,12 +1,10 @@
+import { codes } from '../core/errors.js'
+import type { Reply } from '../core/instance.js'
+import type { InternalInstance } from '../core/internal.js'
+import { Phase } from '../core/state.js'
+import { kFraming, kHooks, kState } from '../core/symbols.js'
+import { runOnConnectionHooks } from '../request/hooks.js'
 import { Connection } from './connection.js'
-import { codes } from './errors.js'
-import type { Framing } from './framing.js'
-import { runHooks, type Hooks } from './hooks.js'
-import type { LinefyInstance, Reply } from './instance.js'
-import { Phase, type State } from './state.js'
-import { kFraming, kHooks, kState } from './symbols.js'
-
-type Injectable = LinefyInstance & { [kState]: State, [kHooks]: Hooks, [kFraming]: Framing }
 
 function parse (line: string | undefined): Reply | undefined {
   return line === undefined ? undefined : JSON.parse(line) as Reply
@@ -18,7 +16,7 @@ function parse (line: string | undefined): Reply | undefined {
  * is raw lines on one connection, answered slot for slot (undefined where a
  * line gets no reply).
  */
-export async function inject (app: Injectable, input: object | Array<string | object>): Promise<Reply | undefined | Array<Reply | undefined>> {
+export async function inject (app: InternalInstance, input: object | Array<string | object>): Promise<Reply | undefined | Array<Reply | undefined>> {
   const state = app[kState]
   if (state.phase >= Phase.Closing) throw new codes.LINEFY_ERR_CLOSED('inject')
   await app.ready()
@@ -47,7 +45,7 @@ export async function inject (app: Injectable, input: object | Array<string | ob
   try {
     if (hooks.onConnection.length > 0) {
       await new Promise<void>((resolve, reject) => {
-        runHooks(hooks.onConnection.slice(), conn, undefined, (err) => err !== null ? reject(err) : resolve())
+        runOnConnectionHooks(hooks.onConnection.slice(), conn, undefined, (err) => err !== null ? reject(err) : resolve())
       })
     }
     const firstFrame: number[] = []

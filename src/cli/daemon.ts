@@ -1,6 +1,6 @@
 import pino from 'pino'
-import type { Io } from './cli.js'
-import { buildDaemon, type DaemonOptions } from './daemon.js'
+import { buildDaemon, type DaemonOptions } from '../daemon/daemon.js'
+import type { Io } from './io.js'
 
 /** `linefy daemon`: serve until SIGTERM or SIGINT (or stdin's end with --stdio), then close gracefully. */
 export async function runDaemon (opts: DaemonOptions & { socketPath: string }, io: Io): Promise<number> {

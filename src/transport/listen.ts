@@ -1,32 +1,12 @@
-import type { Readable, Writable } from 'node:stream'
-import { codes } from './errors.js'
-import type { LinefyInstance } from './instance.js'
-import type { PluginFn } from './plugin.js'
-import { Phase } from './state.js'
-import { stateOf } from './transport.js'
-import activation, { activationFds } from '../plugins/activation.js'
-import fd from '../plugins/fd.js'
-import stdio from '../plugins/stdio.js'
-import tcp from '../plugins/tcp.js'
-import unix from '../plugins/unix.js'
-
-export interface ListenOptions {
-  /** A unix socket file; socket activation takes its place when it applies. */
-  path?: string
-  /** Permissions of the socket file (default 0o600). */
-  mode?: number
-  /** An inherited listening fd. */
-  fd?: number
-  /** Serve the activated fds of this LISTEN_FDNAMES name only. */
-  name?: string
-  /** One connection over stdin/stdout. */
-  stdio?: boolean
-  input?: Readable
-  output?: Writable
-  /** TCP on 127.0.0.1 unless host says otherwise. */
-  host?: string
-  port?: number
-}
+import { codes } from '../core/errors.js'
+import type { LinefyInstance, ListenOptions, PluginFn } from '../core/instance.js'
+import { Phase } from '../core/state.js'
+import { stateOf } from './serve-net.js'
+import activation, { activationFds } from '../../plugins/activation.js'
+import fd from '../../plugins/fd.js'
+import stdio from '../../plugins/stdio.js'
+import tcp from '../../plugins/tcp.js'
+import unix from '../../plugins/unix.js'
 
 type Target = [PluginFn<never>, object]
 

@@ -1,22 +1,20 @@
 import type { Logger } from 'pino'
-import type { Context } from './context.js'
-import type { Connection } from './connection.js'
+import type { Connection, Sink } from '../connection/connection.js'
 import {
-  kContext, kController, kGateDone, kIdJson, kLog, kReason, kSink, kSlot, kStage, kTimer
-} from './symbols.js'
+  kAdmission, kContext, kController, kGateSlot, kIdJson, kLog, kReason, kSink, kSlot, kStage, kTimer
+} from '../core/symbols.js'
+import type { Context } from './context.js'
 
 export type JsonRpcId = string | number | null
-
-/** Where a finished request's reply line goes: its connection, or its batch. */
-export interface Sink {
-  complete (slot: number, line: string | undefined): void
-}
 
 /**
  * Failing: fail() has begun (onError hooks may still be running). From there
  * on nothing may start the handler or answer the request another way.
  */
 export enum Stage { Pending, Queued, Running, Failing, Done }
+
+/** Where a request stands with the gate: the core's own count, whatever the gate does. */
+export enum Admission { None, Waiting, Running }
 
 /**
  * One JSON-RPC request travelling the pipeline. The AbortController and the
@@ -37,7 +35,8 @@ export class Request<P = unknown> {
   [kReason]: unknown;
   [kTimer]: NodeJS.Timeout | null;
   [kStage]: Stage;
-  [kGateDone]: (() => void) | null;
+  [kAdmission]: Admission;
+  [kGateSlot]: unknown;
   [kLog]: Logger | null
 
   constructor (ctx: Context, connection: Connection, sink: Sink, slot: number, id: JsonRpcId | undefined, idJson: string, params: P) {
@@ -53,7 +52,8 @@ export class Request<P = unknown> {
     this[kReason] = undefined
     this[kTimer] = null
     this[kStage] = Stage.Pending
-    this[kGateDone] = null
+    this[kAdmission] = Admission.None
+    this[kGateSlot] = null
     this[kLog] = null
   }
 

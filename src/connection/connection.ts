@@ -1,12 +1,43 @@
 import { isUtf8 } from 'node:buffer'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
-import { codes, RpcCode } from './errors.js'
-import type { Framing, Decoder, FrameSink } from './framing.js'
-import { runHooks, type AnyHook } from './hooks.js'
-import { abortWith, dispatch, dropRequest, errorLine, idJsonOf } from './pipeline.js'
-import type { Request, Sink } from './request.js'
-import type { State } from './state.js'
+import type { Activity } from '../core/activity.js'
+import { codes, RpcCode, type LinefyError } from '../core/errors.js'
+import type { Framing, Decoder, FrameSink } from '../framing/framing.js'
+import { runOnDisconnectHooks, type AnyHook } from '../request/hooks.js'
+import { errorLine, idJsonOf } from '../request/reply.js'
+
+/** Where a finished message's reply line goes: its connection, or its batch. */
+export interface Sink {
+  complete (slot: number, line: string | undefined): void
+}
+
+/** What a connection knows of a request it started: enough to cancel it, expire it, or drop it. */
+export interface InFlight {
+  readonly id: string | number | null | undefined
+}
+
+/** The router's two entry points, as a connection calls them for every frame. */
+export interface Route {
+  intercept (msg: unknown, conn: Connection): boolean
+  dispatch (msg: unknown, conn: Connection, sink: Sink, slot: number): void
+}
+
+/** The instance as a connection needs it (the core's State is one). */
+export interface ConnectionHost {
+  readonly opts: { readonly maxLineBytes: number, readonly perConnection: number, readonly maxBacklog: number }
+  readonly log: Logger
+  readonly activity: Activity
+  readonly connections: Set<Connection>
+  readonly router: Route
+  nextConnectionId: number
+  /** Set while close() waits for connections to end. */
+  onConnectionClosed: (() => void) | null
+  /** Aborts a request's signal and answers it with `err` (cancel, close deadline). */
+  abort (req: InFlight, err: LinefyError): void
+  /** The client is gone: abort the request, release its slot, write nothing. */
+  drop (req: InFlight, err: LinefyError): void
+}
 
 interface Entry {
   seq: number
@@ -18,18 +49,6 @@ interface Entry {
 
 const ORDINARY_DISCONNECT = new Set(['EPIPE', 'ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED'])
 const NOTHING = Buffer.alloc(0)
-
-function isCancelNotice (msg: unknown): boolean {
-  if (msg === null || typeof msg !== 'object') return false
-  const m = msg as { jsonrpc?: unknown, method?: unknown, id?: unknown, params?: unknown }
-  // an invalid envelope is no cancel: it goes on to be answered -32600
-  if (m.params !== undefined && (m.params === null || typeof m.params !== 'object')) return false
-  return m.jsonrpc === '2.0' && m.id === undefined && (m.method === 'notifications/cancelled' || m.method === '$/cancelRequest')
-}
-
-function cancelTarget (msg: { method: string, params?: { requestId?: unknown, id?: unknown } }): unknown {
-  return msg.method === '$/cancelRequest' ? msg.params?.id : msg.params?.requestId
-}
 
 /** A line that must be answered without running: echo its id when it has one. */
 function refusal (msg: unknown, message: string, code: number): string | undefined {
@@ -50,8 +69,9 @@ export type Collector = (seq: number, line: string | undefined) => void
  */
 export class Connection implements Sink, FrameSink {
   readonly id: number
-  readonly state: State
+  readonly host: ConnectionHost
   readonly stream: Duplex | null
+  private readonly router: Route
   private readonly decoder: Decoder
   private readonly framing: Framing
   private readonly collector: Collector | null
@@ -68,24 +88,25 @@ export class Connection implements Sink, FrameSink {
   private readEnded = false
   private ending = false
   // started and not finished; a handful at most, so an array beats a Map
-  private readonly inflight: Request[] = []
+  private readonly inflight: InFlight[] = []
   private logger: Logger | null = null
   /** Frames read and not yet answered. */
   pending = 0
   closing = false
   destroyed = false
 
-  constructor (state: State, stream: Duplex | null, framing: Framing, onDisconnect: AnyHook[], collector: Collector | null) {
-    this.id = state.nextConnectionId++
-    this.state = state
+  constructor (host: ConnectionHost, stream: Duplex | null, framing: Framing, onDisconnect: AnyHook[], collector: Collector | null) {
+    this.id = host.nextConnectionId++
+    this.host = host
     this.stream = stream
+    this.router = host.router
     this.framing = framing
-    this.decoder = framing.decoder(state.opts.maxLineBytes, this)
+    this.decoder = framing.decoder(host.opts.maxLineBytes, this)
     this.collector = collector
     this.onDisconnectHooks = onDisconnect
-    this.perConnection = state.opts.perConnection
-    state.connections.add(this)
-    state.activity.connections++
+    this.perConnection = host.opts.perConnection
+    host.connections.add(this)
+    host.activity.connections++
     if (stream !== null) {
       stream.on('error', this.onError)
       stream.on('close', this.onClose)
@@ -99,7 +120,7 @@ export class Connection implements Sink, FrameSink {
 
   get log (): Logger {
     let log = this.logger
-    if (log === null) log = this.logger = this.state.log.child({ conn: this.id })
+    if (log === null) log = this.logger = this.host.log.child({ conn: this.id })
     return log
   }
 
@@ -115,7 +136,7 @@ export class Connection implements Sink, FrameSink {
 
   /** Feeds bytes read from the stream, or from inject(). */
   push (chunk: Buffer): void {
-    this.state.activity.lastActivity = Date.now()
+    this.host.activity.lastActivity = Date.now()
     this.decoder.push(chunk)
   }
 
@@ -139,8 +160,7 @@ export class Connection implements Sink, FrameSink {
     } catch (err) {
       return this.enqueue(seq, undefined, errorLine('null', { code: RpcCode.PARSE_ERROR, message: new codes.LINEFY_ERR_PARSE((err as Error).message).message }))
     }
-    if (isCancelNotice(msg) && !this.state.contexts.has((msg as { method: string }).method)) {
-      this.cancel(cancelTarget(msg as { method: string }))
+    if (this.router.intercept(msg, this)) {
       this.pending--
       if (this.collector !== null) this.collector(seq, undefined)
       return
@@ -148,14 +168,14 @@ export class Connection implements Sink, FrameSink {
     // nothing waits ahead of it: start it now, without a backlog entry
     if (this.head === this.backlog.length && this.running < this.perConnection && !this.blocked && !this.closing && !this.pumping) {
       this.running++
-      dispatch(this.state, this, this, seq, msg, false)
+      this.router.dispatch(msg, this, this, seq)
       return
     }
     this.enqueue(seq, msg, null)
   }
 
   oversize (bytes: number): void {
-    const err = new codes.LINEFY_ERR_LINE_TOO_LONG(this.state.opts.maxLineBytes)
+    const err = new codes.LINEFY_ERR_LINE_TOO_LONG(this.host.opts.maxLineBytes)
     this.log.warn({ bytes }, 'over-long line skipped')
     const seq = this.seq++
     this.pending++
@@ -185,15 +205,15 @@ export class Connection implements Sink, FrameSink {
     this.maybeEnd()
   }
 
-  track (req: Request): void {
+  track (req: InFlight): void {
     this.inflight.push(req)
   }
 
   /** Called once per request, by finish(). */
-  untrack (req: Request): void {
+  untrack (req: InFlight): void {
     const inflight = this.inflight
     const i = inflight.indexOf(req)
-    const last = inflight.pop() as Request
+    const last = inflight.pop() as InFlight
     if (i < inflight.length) inflight[i] = last
   }
 
@@ -202,7 +222,7 @@ export class Connection implements Sink, FrameSink {
     // a notice without a usable target must not match the lines that have no id
     if (typeof id !== 'string' && typeof id !== 'number') return
     const req = this.inflight.find((r) => r.id === id)
-    if (req !== undefined) return abortWith(req, new codes.LINEFY_ERR_CANCELLED())
+    if (req !== undefined) return this.host.abort(req, new codes.LINEFY_ERR_CANCELLED())
     for (let i = this.head; i < this.backlog.length; i++) {
       const e = this.backlog[i] as Entry
       if (e.line === null && (e.msg as { id?: unknown } | null)?.id === id) {
@@ -222,7 +242,7 @@ export class Connection implements Sink, FrameSink {
 
   /** The close() grace period is over: abort what still runs. */
   expire (): void {
-    for (const req of this.inflight.slice()) abortWith(req, new codes.LINEFY_ERR_SHUTTING_DOWN())
+    for (const req of this.inflight.slice()) this.host.abort(req, new codes.LINEFY_ERR_SHUTTING_DOWN())
   }
 
   destroy (): void {
@@ -247,7 +267,7 @@ export class Connection implements Sink, FrameSink {
       if (e.line !== null) this.complete(e.seq, e.line)
       else if (e.cancelled) this.complete(e.seq, refusal(e.msg, 'request cancelled', RpcCode.CANCELLED))
       else if (this.closing) this.complete(e.seq, refusal(e.msg, 'server shutting down', RpcCode.SHUTTING_DOWN))
-      else dispatch(this.state, this, this, e.seq, e.msg, false)
+      else this.router.dispatch(e.msg, this, this, e.seq)
     }
     if (this.head !== 0 && this.head === backlog.length) {
       backlog.length = 0
@@ -261,7 +281,7 @@ export class Connection implements Sink, FrameSink {
     if (stream === null || this.destroyed) return
     // once ending, reading resumes only to discard: the peer's EOF can arrive, and
     // closing never leaves unread bytes behind (TCP would answer them with a reset)
-    const stop = this.blocked || (this.closing && !this.ending) || this.backlog.length - this.head >= this.state.opts.maxBacklog
+    const stop = this.blocked || (this.closing && !this.ending) || this.backlog.length - this.head >= this.host.opts.maxBacklog
     if (stop && !this.paused) {
       this.paused = true
       stream.pause()
@@ -337,14 +357,14 @@ export class Connection implements Sink, FrameSink {
     if (this.destroyed) return
     this.destroyed = true
     this.out = ''
-    const state = this.state
-    state.connections.delete(this)
-    state.activity.connections--
+    const host = this.host
+    host.connections.delete(this)
+    host.activity.connections--
     this.backlog = []
     this.head = 0
-    for (const req of this.inflight.slice()) dropRequest(req, new codes.LINEFY_ERR_CLIENT_GONE())
-    if (this.onDisconnectHooks.length > 0) runHooks(this.onDisconnectHooks, this, undefined, afterOnDisconnect)
-    state.onConnectionClosed?.()
+    for (const req of this.inflight.slice()) host.drop(req, new codes.LINEFY_ERR_CLIENT_GONE())
+    if (this.onDisconnectHooks.length > 0) runOnDisconnectHooks(this.onDisconnectHooks, this, undefined, afterOnDisconnect)
+    host.onConnectionClosed?.()
   }
 }
 

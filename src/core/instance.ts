@@ -1,15 +1,36 @@
 import type { Static, TSchema, TUnknown } from '@sinclair/typebox'
 import type { AddressInfo } from 'node:net'
-import type { Duplex } from 'node:stream'
+import type { Duplex, Readable, Writable } from 'node:stream'
 import type { Logger } from 'pino'
-import type { Connection } from './connection.js'
-import type { ErrorMapper } from './context.js'
-import type { Framing } from './framing.js'
+import type { Connection } from '../connection/connection.js'
+import type { Framing } from '../framing/framing.js'
+import type { GateFactory } from '../gate/gate.js'
+import type { Request } from '../request/request.js'
+import type { ControlHandler, Router } from '../router/router.js'
+import type { Activity } from './activity.js'
+import type { ErrorMapper } from './errors.js'
 import type { LoggerOption } from './logger.js'
-import type { PluginFn } from './plugin.js'
-import type { Request } from './request.js'
-import type { Activity, Compat } from './state.js'
-import type { ListenOptions } from './listen.js'
+import type { Compat } from './options.js'
+
+export type PluginFn<O = Record<string, unknown>> = (app: LinefyInstance, opts: O) => Promise<void> | void
+
+export interface ListenOptions {
+  /** A unix socket file; socket activation takes its place when it applies. */
+  path?: string
+  /** Permissions of the socket file (default 0o600). */
+  mode?: number
+  /** An inherited listening fd. */
+  fd?: number
+  /** Serve the activated fds of this LISTEN_FDNAMES name only. */
+  name?: string
+  /** One connection over stdin/stdout. */
+  stdio?: boolean
+  input?: Readable
+  output?: Writable
+  /** TCP on 127.0.0.1 unless host says otherwise. */
+  host?: string
+  port?: number
+}
 
 export interface LinefyOptions {
   /** false (default) | true | pino options | a pino instance. Logs go to stderr. */
@@ -32,6 +53,10 @@ export interface LinefyOptions {
   closeGraceMs?: number
   /** How long a plugin may take to load (default 10 s). */
   pluginTimeout?: number
+  /** The router (default: a JsonRpcRouter, plugins/router.ts). */
+  router?: Router
+  /** Builds the concurrency gate at ready() (default: fastqGate, plugins/gate.ts). */
+  gate?: GateFactory
 }
 
 export interface MethodOptions<S extends TSchema = TUnknown> {
@@ -48,7 +73,6 @@ export type OnSendHook = (req: Request, result: unknown, done: (err?: unknown, r
 export type OnErrorHook = (req: Request, err: unknown, done: HookDoneFn) => unknown
 export type ConnectionHook = (conn: Connection, done: HookDoneFn) => unknown
 export type ApplicationHook = (this: LinefyInstance, app: LinefyInstance, done: HookDoneFn) => unknown
-export type ControlHandlerFn = (msg: Record<string, unknown>, conn: Connection) => unknown
 
 /** A JSON-RPC reply as inject() returns it. */
 export interface Reply {
@@ -87,10 +111,18 @@ export interface LinefyInstance {
 
   method<S extends TSchema = TUnknown> (name: string, opts: MethodOptions<S>, handler: MethodHandler<Static<S>>): LinefyInstance
   method (name: string, handler: MethodHandler<unknown>): LinefyInstance
-  control (type: string, handler: ControlHandlerFn): LinefyInstance
+  control (type: string, handler: ControlHandler): LinefyInstance
 
+  /** Maps failures of this context's methods and controls (and its children's) to wire errors. Before ready() only. */
   setErrorMapper (fn: ErrorMapper): LinefyInstance
+  /** The framing of connections opened from this context. Before ready() only. */
   setFraming (framing: Framing): LinefyInstance
+  /** Replaces the instance's router; methods and controls registered so far move to it. Before ready() only. */
+  setRouter (router: Router): LinefyInstance
+  /** Replaces the instance's concurrency gate. Before ready() only. */
+  setGate (factory: GateFactory): LinefyInstance
+  /** The methods registered so far, as the router holds them. */
+  methods (): Array<{ name: string, schema?: { params?: TSchema } }>
 
   /** Serves one client over any duplex stream: the entry point of every transport. */
   serve (stream: Duplex): Connection

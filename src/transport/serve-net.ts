@@ -1,8 +1,9 @@
 import { createServer, type AddressInfo, type ListenOptions as NetListenOptions, type Server } from 'node:net'
-import { codes, type LinefyError } from './errors.js'
-import type { LinefyInstance } from './instance.js'
-import { Phase, type State } from './state.js'
-import { kState } from './symbols.js'
+import { codes, type LinefyError } from '../core/errors.js'
+import type { LinefyInstance } from '../core/instance.js'
+import { internal } from '../core/internal.js'
+import { Phase, type State } from '../core/state.js'
+import { kState } from '../core/symbols.js'
 
 export type Address = string | AddressInfo
 
@@ -13,7 +14,7 @@ export interface Binding {
 }
 
 export function stateOf (app: LinefyInstance): State {
-  return (app as LinefyInstance & { [kState]: State })[kState]
+  return internal(app)[kState]
 }
 
 /**

@@ -1,7 +1,10 @@
 import { EventEmitter } from 'node:events'
 import { connect as netConnect, type Socket } from 'node:net'
-import { codes, RpcCode } from './errors.js'
-import { LineSplitter } from './lines.js'
+import { codes, RpcCode } from '../core/errors.js'
+import { lineDecoder } from './lines.js'
+
+/** Replies up to 64 MiB by default: far past any sane reply, short of what a runaway daemon could make us hold. */
+const MAX_REPLY_BYTES = 64 * 1024 * 1024
 
 /** A JSON-RPC error: the daemon's, or one the client decided (-32002, -32003, -32800). */
 export class RpcError extends Error {
@@ -14,6 +17,11 @@ export class RpcError extends Error {
     this.code = code
     if (data !== undefined) this.data = data
   }
+}
+
+export interface ConnectOptions {
+  /** Longest reply line accepted (default 64 MiB); past it every pending call rejects with -32002 and the connection closes. */
+  maxReplyBytes?: number
 }
 
 export interface CallOptions {
@@ -69,10 +77,13 @@ export class Client extends EventEmitter {
   private order: Array<Pending | Notice> = []
   private closed = false
 
-  constructor (socket: Socket) {
+  constructor (socket: Socket, opts: ConnectOptions = {}) {
     super()
     this.socket = socket
-    const lines = new LineSplitter((line) => this.onLine(line))
+    const max = opts.maxReplyBytes ?? MAX_REPLY_BYTES
+    const lines = lineDecoder(max, (line) => this.onLine(line), (bytes) => {
+      this.fail(lost(new codes.LINEFY_ERR_REPLY_TOO_LONG(bytes, max).message))
+    })
     socket.on('data', (chunk: Buffer) => lines.push(chunk))
     socket.on('end', () => lines.end())
     // the 'close' that follows says what matters: every pending call is lost
@@ -217,6 +228,6 @@ export function openSocket (path: string): Promise<Socket> {
 }
 
 /** Connects to a daemon's socket; rejects with LINEFY_ERR_NOT_RUNNING when nothing listens there. */
-export async function connect (path: string): Promise<Client> {
-  return new Client(await openSocket(path))
+export async function connect (path: string, opts: ConnectOptions = {}): Promise<Client> {
+  return new Client(await openSocket(path), opts)
 }

@@ -3,8 +3,8 @@ import { chmod, link, lstat, mkdir, unlink } from 'node:fs/promises'
 import { connect, type Server } from 'node:net'
 import { basename, dirname, join } from 'node:path'
 import type { Stats } from 'node:fs'
-import { codes } from './errors.js'
-import { listenOn } from './transport.js'
+import { codes } from '../core/errors.js'
+import { listenOn } from './serve-net.js'
 
 /** sun_path holds 108 bytes on Linux, 104 on the BSDs and macOS, with a NUL at the end. */
 export const MAX_SOCKET_PATH = process.platform === 'linux' ? 107 : 103

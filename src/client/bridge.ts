@@ -1,8 +1,11 @@
 import type { Readable, Writable } from 'node:stream'
+import { codes, RpcCode } from '../core/errors.js'
+import { errorLine } from '../request/reply.js'
 import { openSocket } from './client.js'
-import { codes, RpcCode } from './errors.js'
-import { LineSplitter } from './lines.js'
-import { errorLine } from './pipeline.js'
+import { lineDecoder } from './lines.js'
+
+// lines are read only to track ids: past this a line is relayed untouched but not read
+const MAX_TRACKED_LINE = 64 * 1024 * 1024
 
 export interface BridgeResult {
   /** True when stdin ended and the daemon answered everything before closing. */
@@ -18,6 +21,8 @@ function parse (line: string): unknown {
     return undefined
   }
 }
+
+function ignore (): void {}
 
 function each (msg: unknown, fn: (m: { jsonrpc?: unknown, id?: unknown, method?: unknown }) => void): void {
   for (const m of Array.isArray(msg) ? msg : [msg]) if (m !== null && typeof m === 'object') fn(m)
@@ -36,14 +41,14 @@ export async function bridge (path: string, stdin: Readable, stdout: Writable): 
   let stdinEnded = false
   let midLine = false
 
-  const up = new LineSplitter((line) => each(parse(line), (m) => {
+  const up = lineDecoder(MAX_TRACKED_LINE, (line) => each(parse(line), (m) => {
     if (m.jsonrpc === '2.0' && typeof m.method === 'string' && (typeof m.id === 'string' || typeof m.id === 'number')) {
       waiting.set(JSON.stringify(m.id), m.id)
     }
-  }))
-  const down = new LineSplitter((line) => each(parse(line), (m) => {
+  }), ignore)
+  const down = lineDecoder(MAX_TRACKED_LINE, (line) => each(parse(line), (m) => {
     if (m.method === undefined) waiting.delete(JSON.stringify(m.id))
-  }))
+  }), ignore)
 
   const onInput = (chunk: Buffer): void => {
     up.push(chunk)

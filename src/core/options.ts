@@ -1,0 +1,41 @@
+import { codes } from './errors.js'
+
+export type Compat = 'spec' | 'seed'
+
+/** The numeric and mode options of linefy(), checked and defaulted once. */
+export interface ResolvedOptions {
+  compat: Compat
+  concurrency: number
+  maxQueue: number
+  perConnection: number
+  maxLineBytes: number
+  maxBatch: number
+  maxBacklog: number
+  closeGraceMs: number
+}
+
+type Numeric = Exclude<keyof ResolvedOptions, 'compat'>
+
+function wholeNumber (opts: Partial<Record<Numeric, unknown>>, name: Numeric, fallback: number, min: 0 | 1): number {
+  const v = opts[name]
+  if (v === undefined) return fallback
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+    throw new codes.LINEFY_ERR_INVALID_OPTION(name, `must be an integer >= ${min}, got ${String(v)}`)
+  }
+  return v
+}
+
+export function resolveOptions (opts: Partial<Record<keyof ResolvedOptions, unknown>>): ResolvedOptions {
+  const compat = opts.compat ?? 'spec'
+  if (compat !== 'spec' && compat !== 'seed') throw new codes.LINEFY_ERR_INVALID_OPTION('compat', `must be 'spec' or 'seed', got ${String(compat)}`)
+  return {
+    compat,
+    concurrency: wholeNumber(opts, 'concurrency', 64, 1),
+    maxQueue: wholeNumber(opts, 'maxQueue', 4096, 0),
+    perConnection: wholeNumber(opts, 'perConnection', 1, 1),
+    maxLineBytes: wholeNumber(opts, 'maxLineBytes', 1024 * 1024, 1),
+    maxBatch: wholeNumber(opts, 'maxBatch', 1000, 1),
+    maxBacklog: wholeNumber(opts, 'maxBacklog', 256, 1),
+    closeGraceMs: wholeNumber(opts, 'closeGraceMs', 10_000, 0)
+  }
+}

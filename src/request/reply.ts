@@ -1,0 +1,31 @@
+import { RpcCode, type WireError } from '../core/errors.js'
+
+/** Every reply starts the same: built by concatenation, never by JSON.stringify of an envelope. */
+export const HEAD = '{"jsonrpc":"2.0","id":'
+
+export function errorLine (idJson: string, err: WireError): string {
+  let body: string
+  try {
+    body = JSON.stringify(err)
+  } catch {
+    body = JSON.stringify({ code: err.code, message: err.message })
+  }
+  return HEAD + idJson + ',"error":' + body + '}'
+}
+
+export function invalidLine (message: string, idJson: string): string {
+  return errorLine(idJson, { code: RpcCode.INVALID_REQUEST, message })
+}
+
+/** The JSON of an id to echo: a string or a finite number, else null. */
+export function jsonOfId (id: unknown): string {
+  // a finite number's string form is already its JSON; 1e400 parses to Infinity, which is not JSON
+  if (typeof id === 'number') return Number.isFinite(id) ? '' + id : 'null'
+  return typeof id === 'string' ? JSON.stringify(id) : 'null'
+}
+
+/** The id to echo in an error reply about a whole message: only a valid one, else null. */
+export function idJsonOf (msg: unknown): string {
+  if (msg === null || typeof msg !== 'object') return 'null'
+  return jsonOfId((msg as { id?: unknown }).id)
+}
