@@ -1,11 +1,10 @@
-import type { Connection, Sink } from '../src/connection/connection.js'
-import { codes } from '../src/core/errors.js'
+import type { Connection, Sink } from '../src/connection/types.js'
+import { codes, RpcCode } from '../src/core/errors.js'
 import { plugin } from '../src/core/encapsulation.js'
 import type { Compat } from '../src/core/options.js'
 import type { Context, MethodDefinition } from '../src/request/context.js'
 import { startRequest } from '../src/request/handle-request.js'
-import { errorLine, invalidLine, jsonOfId } from '../src/request/reply.js'
-import { RpcCode } from '../src/core/errors.js'
+import { codedLine, errorLine, invalidLine, jsonOfId } from '../src/request/reply.js'
 import { runControl } from '../src/router/control.js'
 import type { ControlContext, ControlDefinition, Router, RouterCore } from '../src/router/router.js'
 
@@ -112,8 +111,7 @@ export class JsonRpcRouter implements Router {
   protected batch (batch: unknown[], conn: Connection, sink: Sink, slot: number): void {
     if (batch.length === 0) return sink.complete(slot, invalidLine('batch must not be empty', 'null'))
     if (batch.length > this.maxBatch) {
-      const err = new codes.LINEFY_ERR_BATCH_TOO_LARGE(batch.length, this.maxBatch)
-      return sink.complete(slot, errorLine('null', { code: err.rpcCode, message: err.message }))
+      return sink.complete(slot, codedLine(new codes.LINEFY_ERR_BATCH_TOO_LARGE(batch.length, this.maxBatch)))
     }
     const b = new Batch(batch.length, sink, slot)
     for (let i = 0; i < batch.length; i++) {

@@ -1,65 +1,17 @@
 import { isUtf8 } from 'node:buffer'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
-import type { Activity } from '../core/activity.js'
-import { codes, RpcCode, type LinefyError } from '../core/errors.js'
+import { codes, RpcCode } from '../core/errors.js'
 import type { Framing, Decoder, FrameSink } from '../framing/framing.js'
 import { runOnDisconnectHooks, type AnyHook } from '../request/hooks.js'
-import { errorLine, idJsonOf } from '../request/reply.js'
-
-/** Where a finished message's reply line goes: its connection, or its batch. */
-export interface Sink {
-  complete (slot: number, line: string | undefined): void
-}
-
-/** What a connection knows of a request it started: enough to cancel it, expire it, or drop it. */
-export interface InFlight {
-  readonly id: string | number | null | undefined
-}
-
-/** The router's two entry points, as a connection calls them for every frame. */
-export interface Route {
-  intercept (msg: unknown, conn: Connection): boolean
-  dispatch (msg: unknown, conn: Connection, sink: Sink, slot: number): void
-}
-
-/** The instance as a connection needs it (the core's State is one). */
-export interface ConnectionHost {
-  readonly opts: { readonly maxLineBytes: number, readonly perConnection: number, readonly maxBacklog: number }
-  readonly log: Logger
-  readonly activity: Activity
-  readonly connections: Set<Connection>
-  readonly router: Route
-  nextConnectionId: number
-  /** Set while close() waits for connections to end. */
-  onConnectionClosed: (() => void) | null
-  /** Aborts a request's signal and answers it with `err` (cancel, close deadline). */
-  abort (req: InFlight, err: LinefyError): void
-  /** The client is gone: abort the request, release its slot, write nothing. */
-  drop (req: InFlight, err: LinefyError): void
-}
-
-interface Entry {
-  seq: number
-  msg: unknown
-  // a reply decided at read time (parse error, over-long line), sent in turn
-  line: string | null
-  cancelled: boolean
-}
+import { codedLine, errorLine } from '../request/reply.js'
+import { Backlog, refusal } from './backlog.js'
+import { InFlightList } from './in-flight.js'
+import type { Collector, Connection, ConnectionHost, InFlight, Route, Sink } from './types.js'
 
 const ORDINARY_DISCONNECT = new Set(['EPIPE', 'ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED'])
 const NOTHING = Buffer.alloc(0)
-
-/** A line that must be answered without running: echo its id when it has one. */
-function refusal (msg: unknown, message: string, code: number): string | undefined {
-  if (msg !== null && typeof msg === 'object' && !Array.isArray(msg)) {
-    const m = msg as { jsonrpc?: unknown, id?: unknown }
-    if (m.jsonrpc === '2.0' && m.id === undefined) return undefined
-  }
-  return errorLine(idJsonOf(msg), { code, message })
-}
-
-export type Collector = (seq: number, line: string | undefined) => void
+const NOT_UTF8 = errorLine('null', { code: RpcCode.PARSE_ERROR, message: 'parse error: line is not valid UTF-8' })
 
 /**
  * One client: frames in, replies out. Requests are started in the order they
@@ -67,7 +19,7 @@ export type Collector = (seq: number, line: string | undefined) => void
  * that order). Reading pauses while the peer is not draining our writes or
  * while too many read lines wait to start, so memory stays bounded.
  */
-export class Connection implements Sink, FrameSink {
+export class LineConnection implements Connection, Sink, FrameSink {
   readonly id: number
   readonly host: ConnectionHost
   readonly stream: Duplex | null
@@ -77,8 +29,7 @@ export class Connection implements Sink, FrameSink {
   private readonly collector: Collector | null
   private readonly onDisconnectHooks: AnyHook[]
   private readonly perConnection: number
-  private backlog: Array<Entry | undefined> = []
-  private head = 0
+  private readonly backlog = new Backlog()
   private running = 0
   private seq = 0
   private out = ''
@@ -87,10 +38,8 @@ export class Connection implements Sink, FrameSink {
   private paused = false
   private readEnded = false
   private ending = false
-  // started and not finished; a handful at most, so an array beats a Map
-  private readonly inflight: InFlight[] = []
+  private readonly inflight: InFlightList
   private logger: Logger | null = null
-  /** Frames read and not yet answered. */
   pending = 0
   closing = false
   destroyed = false
@@ -105,6 +54,7 @@ export class Connection implements Sink, FrameSink {
     this.collector = collector
     this.onDisconnectHooks = onDisconnect
     this.perConnection = host.opts.perConnection
+    this.inflight = new InFlightList(host)
     host.connections.add(this)
     host.activity.connections++
     if (stream !== null) {
@@ -113,7 +63,6 @@ export class Connection implements Sink, FrameSink {
     }
   }
 
-  /** How many frames have been read so far. */
   get framesRead (): number {
     return this.seq
   }
@@ -140,7 +89,6 @@ export class Connection implements Sink, FrameSink {
     this.decoder.push(chunk)
   }
 
-  /** Pushes a JSON-RPC notification to the client. False once the connection is ending, and for inject(), which has no client to push to. */
   notify (method: string, params?: unknown): boolean {
     if (this.stream === null || this.destroyed || this.ending) return false
     const msg = params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params }
@@ -153,12 +101,12 @@ export class Connection implements Sink, FrameSink {
   frame (buf: Buffer, ascii?: boolean): void {
     const seq = this.seq++
     this.pending++
-    if (ascii !== true && !isUtf8(buf)) return this.enqueue(seq, undefined, errorLine('null', { code: RpcCode.PARSE_ERROR, message: 'parse error: line is not valid UTF-8' }))
+    if (ascii !== true && !isUtf8(buf)) return this.enqueue(seq, undefined, NOT_UTF8)
     let msg: unknown
     try {
       msg = JSON.parse(buf.toString())
     } catch (err) {
-      return this.enqueue(seq, undefined, errorLine('null', { code: RpcCode.PARSE_ERROR, message: new codes.LINEFY_ERR_PARSE((err as Error).message).message }))
+      return this.enqueue(seq, undefined, codedLine(new codes.LINEFY_ERR_PARSE((err as Error).message)))
     }
     if (this.router.intercept(msg, this)) {
       this.pending--
@@ -166,7 +114,7 @@ export class Connection implements Sink, FrameSink {
       return
     }
     // nothing waits ahead of it: start it now, without a backlog entry
-    if (this.head === this.backlog.length && this.running < this.perConnection && !this.blocked && !this.closing && !this.pumping) {
+    if (this.backlog.waiting === 0 && this.running < this.perConnection && !this.blocked && !this.closing && !this.pumping) {
       this.running++
       this.router.dispatch(msg, this, this, seq)
       return
@@ -175,19 +123,15 @@ export class Connection implements Sink, FrameSink {
   }
 
   oversize (bytes: number): void {
-    const err = new codes.LINEFY_ERR_LINE_TOO_LONG(this.host.opts.maxLineBytes)
     this.log.warn({ bytes }, 'over-long line skipped')
-    const seq = this.seq++
     this.pending++
-    this.enqueue(seq, undefined, errorLine('null', { code: err.rpcCode, message: err.message }))
+    this.enqueue(this.seq++, undefined, codedLine(new codes.LINEFY_ERR_LINE_TOO_LONG(this.host.opts.maxLineBytes)))
   }
 
   malformed (reason: string): void {
-    const err = new codes.LINEFY_ERR_MALFORMED_FRAME(reason)
     this.log.warn({ reason }, 'malformed frame; closing the connection')
-    const seq = this.seq++
     this.pending++
-    this.enqueue(seq, undefined, errorLine('null', { code: err.rpcCode, message: err.message }))
+    this.enqueue(this.seq++, undefined, codedLine(new codes.LINEFY_ERR_MALFORMED_FRAME(reason)))
     this.readEnded = true
     this.maybeEnd()
   }
@@ -206,33 +150,19 @@ export class Connection implements Sink, FrameSink {
   }
 
   track (req: InFlight): void {
-    this.inflight.push(req)
+    this.inflight.add(req)
   }
 
-  /** Called once per request, by finish(). */
   untrack (req: InFlight): void {
-    const inflight = this.inflight
-    const i = inflight.indexOf(req)
-    const last = inflight.pop() as InFlight
-    if (i < inflight.length) inflight[i] = last
+    this.inflight.remove(req)
   }
 
-  /** Cancels a running or queued request; a line not yet started is answered -32800 in its turn. */
   cancel (id: unknown): void {
     // a notice without a usable target must not match the lines that have no id
     if (typeof id !== 'string' && typeof id !== 'number') return
-    const req = this.inflight.find((r) => r.id === id)
-    if (req !== undefined) return this.host.abort(req, new codes.LINEFY_ERR_CANCELLED())
-    for (let i = this.head; i < this.backlog.length; i++) {
-      const e = this.backlog[i] as Entry
-      if (e.line === null && (e.msg as { id?: unknown } | null)?.id === id) {
-        e.cancelled = true
-        return
-      }
-    }
+    if (!this.inflight.cancel(id)) this.backlog.cancel(id)
   }
 
-  /** close() began: read nothing more, answer what was read, end when idle. */
   beginClose (): void {
     this.closing = true
     this.updateFlow()
@@ -240,9 +170,8 @@ export class Connection implements Sink, FrameSink {
     this.maybeEnd()
   }
 
-  /** The close() grace period is over: abort what still runs. */
   expire (): void {
-    for (const req of this.inflight.slice()) this.host.abort(req, new codes.LINEFY_ERR_SHUTTING_DOWN())
+    this.inflight.expire()
   }
 
   destroy (): void {
@@ -251,7 +180,7 @@ export class Connection implements Sink, FrameSink {
   }
 
   private enqueue (seq: number, msg: unknown, line: string | null): void {
-    this.backlog.push({ seq, msg, line, cancelled: false })
+    this.backlog.push(seq, msg, line)
     this.pump()
     this.updateFlow()
   }
@@ -259,19 +188,14 @@ export class Connection implements Sink, FrameSink {
   private pump (): void {
     if (this.pumping || this.destroyed) return
     this.pumping = true
-    const backlog = this.backlog
-    while (this.head < backlog.length && this.running < this.perConnection && !this.blocked) {
-      const e = backlog[this.head] as Entry
-      backlog[this.head++] = undefined
+    while (this.running < this.perConnection && !this.blocked) {
+      const e = this.backlog.shift()
+      if (e === undefined) break
       this.running++
       if (e.line !== null) this.complete(e.seq, e.line)
       else if (e.cancelled) this.complete(e.seq, refusal(e.msg, 'request cancelled', RpcCode.CANCELLED))
       else if (this.closing) this.complete(e.seq, refusal(e.msg, 'server shutting down', RpcCode.SHUTTING_DOWN))
       else this.router.dispatch(e.msg, this, this, e.seq)
-    }
-    if (this.head !== 0 && this.head === backlog.length) {
-      backlog.length = 0
-      this.head = 0
     }
     this.pumping = false
   }
@@ -281,7 +205,7 @@ export class Connection implements Sink, FrameSink {
     if (stream === null || this.destroyed) return
     // once ending, reading resumes only to discard: the peer's EOF can arrive, and
     // closing never leaves unread bytes behind (TCP would answer them with a reset)
-    const stop = this.blocked || (this.closing && !this.ending) || this.backlog.length - this.head >= this.host.opts.maxBacklog
+    const stop = this.blocked || (this.closing && !this.ending) || this.backlog.waiting >= this.host.opts.maxBacklog
     if (stop && !this.paused) {
       this.paused = true
       stream.pause()
@@ -316,7 +240,7 @@ export class Connection implements Sink, FrameSink {
   }
 
   private maybeEnd (): void {
-    if (this.ending || this.destroyed || !(this.readEnded || this.closing) || this.running !== 0 || this.head !== this.backlog.length) return
+    if (this.ending || this.destroyed || !(this.readEnded || this.closing) || this.running !== 0 || this.backlog.waiting !== 0) return
     this.ending = true
     const stream = this.stream
     if (stream === null) return
@@ -360,18 +284,17 @@ export class Connection implements Sink, FrameSink {
     const host = this.host
     host.connections.delete(this)
     host.activity.connections--
-    this.backlog = []
-    this.head = 0
-    for (const req of this.inflight.slice()) host.drop(req, new codes.LINEFY_ERR_CLIENT_GONE())
+    this.backlog.clear()
+    this.inflight.drop()
     if (this.onDisconnectHooks.length > 0) runOnDisconnectHooks(this.onDisconnectHooks, this, undefined, afterOnDisconnect)
     host.onConnectionClosed?.()
   }
 }
 
-function flush (conn: Connection): void {
+function flush (conn: LineConnection): void {
   conn.flush()
 }
 
-function afterOnDisconnect (err: unknown, conn: Connection): void {
+function afterOnDisconnect (err: unknown, conn: LineConnection): void {
   if (err !== null) conn.log.error({ err }, 'onDisconnect hook failed')
 }

@@ -4,7 +4,7 @@ import type { InternalInstance } from '../core/internal.js'
 import { Phase } from '../core/state.js'
 import { kFraming, kHooks, kState } from '../core/symbols.js'
 import { runOnConnectionHooks } from '../request/hooks.js'
-import { Connection } from './connection.js'
+import { LineConnection } from './connection.js'
 
 function parse (line: string | undefined): Reply | undefined {
   return line === undefined ? undefined : JSON.parse(line) as Reply
@@ -37,7 +37,7 @@ export async function inject (app: InternalInstance, input: object | Array<strin
     cutShort = conn.pending > 0
     finished()
   }
-  const conn = new Connection(state, null, framing, [...hooks.onDisconnect, onGone], (seq, line) => {
+  const conn = new LineConnection(state, null, framing, [...hooks.onDisconnect, onGone], (seq, line) => {
     replies.set(seq, line)
     if (fed && conn.pending === 0) finished()
   })

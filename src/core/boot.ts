@@ -1,4 +1,4 @@
-import type { ConnectionHost } from '../connection/connection.js'
+import type { ConnectionHost } from '../connection/types.js'
 import { stopAccepting } from '../transport/serve-net.js'
 import { compile } from './compile.js'
 import { fromAvvio } from './errors.js'

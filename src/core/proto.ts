@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream'
-import { Connection } from '../connection/connection.js'
+import { LineConnection } from '../connection/connection.js'
+import type { Connection } from '../connection/types.js'
 import { inject } from '../connection/inject.js'
 import type { Framing } from '../framing/framing.js'
 import type { GateFactory } from '../gate/gate.js'
@@ -146,7 +147,7 @@ function setGate (this: InternalInstance, factory: GateFactory): LinefyInstance 
 function serve (this: InternalInstance, stream: Duplex): Connection {
   const state = this[kState]
   const hooks = this[kHooks]
-  const conn = new Connection(state, stream, this[kFraming], hooks.onDisconnect.slice(), null)
+  const conn = new LineConnection(state, stream, this[kFraming], hooks.onDisconnect.slice(), null)
   if (state.phase >= Phase.Closing) {
     conn.beginClose()
   } else if (hooks.onConnection.length > 0) {
@@ -157,7 +158,7 @@ function serve (this: InternalInstance, stream: Duplex): Connection {
   return conn
 }
 
-function afterOnConnection (err: unknown, conn: Connection): void {
+function afterOnConnection (err: unknown, conn: LineConnection): void {
   if (err !== null) {
     conn.log.warn({ err }, 'connection refused by an onConnection hook')
     conn.destroy()

@@ -1,6 +1,6 @@
 import type { AddressInfo, Server } from 'node:net'
 import type { Logger } from 'pino'
-import type { Connection, ConnectionHost, InFlight } from '../connection/connection.js'
+import type { Connection, ConnectionHost, InFlight } from '../connection/types.js'
 import type { GateFactory } from '../gate/gate.js'
 import type { AnyHook } from '../request/hooks.js'
 import type { Router } from '../router/router.js'

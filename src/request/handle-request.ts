@@ -1,5 +1,5 @@
 import { mapError } from '../../plugins/error-mapper.js'
-import type { Connection, Sink } from '../connection/connection.js'
+import type { Connection, Sink } from '../connection/types.js'
 import { codes, LinefyError, RpcCode } from '../core/errors.js'
 import { kAdmission, kContext, kIdJson, kSink, kSlot, kStage, kTimer } from '../core/symbols.js'
 import type { GatedRequest } from '../gate/gate.js'

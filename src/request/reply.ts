@@ -1,4 +1,4 @@
-import { RpcCode, type WireError } from '../core/errors.js'
+import { RpcCode, type LinefyError, type WireError } from '../core/errors.js'
 
 /** Every reply starts the same: built by concatenation, never by JSON.stringify of an envelope. */
 export const HEAD = '{"jsonrpc":"2.0","id":'
@@ -11,6 +11,11 @@ export function errorLine (idJson: string, err: WireError): string {
     body = JSON.stringify({ code: err.code, message: err.message })
   }
   return HEAD + idJson + ',"error":' + body + '}'
+}
+
+/** The reply to a whole message refused with one of linefy's errors: no id to echo. */
+export function codedLine (err: LinefyError): string {
+  return errorLine('null', { code: err.rpcCode, message: err.message })
 }
 
 export function invalidLine (message: string, idJson: string): string {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { Connection, Sink } from '../connection/connection.js'
+import type { Connection, Sink } from '../connection/types.js'
 import {
   kAdmission, kContext, kController, kGateSlot, kIdJson, kLog, kReason, kSink, kSlot, kStage, kTimer
 } from '../core/symbols.js'

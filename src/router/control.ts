@@ -1,4 +1,4 @@
-import type { Connection, Sink } from '../connection/connection.js'
+import type { Connection, Sink } from '../connection/types.js'
 import { isThenable } from '../request/hooks.js'
 import { mapError } from '../../plugins/error-mapper.js'
 import type { ControlContext } from './router.js'

@@ -1,4 +1,4 @@
-import type { Connection, Sink } from '../connection/connection.js'
+import type { Connection, Sink } from '../connection/types.js'
 import type { ErrorMapper } from '../core/errors.js'
 import type { ResolvedOptions } from '../core/options.js'
 import type { Context, MethodDefinition } from '../request/context.js'

@@ -1,0 +1,66 @@
+import { errorLine, idJsonOf } from '../request/reply.js'
+
+interface Entry {
+  seq: number
+  msg: unknown
+  // a reply decided at read time (parse error, over-long line), sent in turn
+  line: string | null
+  cancelled: boolean
+}
+
+/**
+ * The lines a connection has read and not yet started, in order: a queue
+ * with a moving head, compacted each time it empties, so a steady stream of
+ * lines never shifts an array.
+ */
+export class Backlog {
+  private entries: Array<Entry | undefined> = []
+  private head = 0
+
+  /** Lines waiting to start. */
+  get waiting (): number {
+    return this.entries.length - this.head
+  }
+
+  push (seq: number, msg: unknown, line: string | null): void {
+    this.entries.push({ seq, msg, line, cancelled: false })
+  }
+
+  shift (): Entry | undefined {
+    const entries = this.entries
+    if (this.head === entries.length) return undefined
+    const e = entries[this.head]
+    entries[this.head++] = undefined
+    if (this.head === entries.length) {
+      entries.length = 0
+      this.head = 0
+    }
+    return e
+  }
+
+  /** Marks a waiting request by id, to be answered -32800 in its turn; false when none waits. */
+  cancel (id: string | number): boolean {
+    for (let i = this.head; i < this.entries.length; i++) {
+      const e = this.entries[i] as Entry
+      if (e.line === null && (e.msg as { id?: unknown } | null)?.id === id) {
+        e.cancelled = true
+        return true
+      }
+    }
+    return false
+  }
+
+  clear (): void {
+    this.entries = []
+    this.head = 0
+  }
+}
+
+/** A line that must be answered without running: echo its id when it has one, nothing for a notification. */
+export function refusal (msg: unknown, message: string, code: number): string | undefined {
+  if (msg !== null && typeof msg === 'object' && !Array.isArray(msg)) {
+    const m = msg as { jsonrpc?: unknown, id?: unknown }
+    if (m.jsonrpc === '2.0' && m.id === undefined) return undefined
+  }
+  return errorLine(idJsonOf(msg), { code, message })
+}

@@ -1,0 +1,69 @@
+import type { Logger } from 'pino'
+import type { Activity } from '../core/activity.js'
+import type { LinefyError } from '../core/errors.js'
+
+/**
+ * A client connection as plugins, hooks, handlers and routers see it. The
+ * implementation is LineConnection (connection.ts); a transport opens one
+ * through app.serve().
+ */
+export interface Connection {
+  readonly id: number
+  /** A pino child logger bound to the connection id. */
+  readonly log: Logger
+  /** How many frames have been read so far. */
+  readonly framesRead: number
+  /** Frames read and not yet answered. */
+  readonly pending: number
+  readonly closing: boolean
+  readonly destroyed: boolean
+  /** Pushes a JSON-RPC notification to the client. False once the connection is ending, and for inject(), which has no client to push to. */
+  notify (method: string, params?: unknown): boolean
+  /** Cancels a running or queued request by id; a line not yet started is answered -32800 in its turn. */
+  cancel (id: unknown): void
+  /** A request started on this connection, until it ends: what cancel(), the close deadline and a disconnect reach. */
+  track (req: InFlight): void
+  untrack (req: InFlight): void
+  /** Feeds bytes as if read from the client. */
+  push (chunk: Buffer): void
+  /** close() began: read nothing more, answer what was read, end when idle. */
+  beginClose (): void
+  /** The close() grace period is over: abort what still runs. */
+  expire (): void
+  destroy (): void
+}
+
+/** Where a finished message's reply line goes: its connection, or its batch. */
+export interface Sink {
+  complete (slot: number, line: string | undefined): void
+}
+
+/** What a connection knows of a request it started: enough to cancel it, expire it, or drop it. */
+export interface InFlight {
+  readonly id: string | number | null | undefined
+}
+
+/** The router's two entry points, as a connection calls them for every frame. */
+export interface Route {
+  intercept (msg: unknown, conn: Connection): boolean
+  dispatch (msg: unknown, conn: Connection, sink: Sink, slot: number): void
+}
+
+/** The instance as a connection needs it (the core's State is one). */
+export interface ConnectionHost {
+  readonly opts: { readonly maxLineBytes: number, readonly perConnection: number, readonly maxBacklog: number }
+  readonly log: Logger
+  readonly activity: Activity
+  readonly connections: Set<Connection>
+  readonly router: Route
+  nextConnectionId: number
+  /** Set while close() waits for connections to end. */
+  onConnectionClosed: (() => void) | null
+  /** Aborts a request's signal and answers it with `err` (cancel, close deadline). */
+  abort (req: InFlight, err: LinefyError): void
+  /** The client is gone: abort the request, release its slot, write nothing. */
+  drop (req: InFlight, err: LinefyError): void
+}
+
+/** Where inject() and other stream-less connections take their replies: by frame number, in the order they finish. */
+export type Collector = (seq: number, line: string | undefined) => void
