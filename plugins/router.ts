@@ -94,7 +94,7 @@ export class JsonRpcRouter implements Router {
       if (id === undefined) return sink.complete(slot, undefined)
       return sink.complete(slot, errorLine(idJson, { code: RpcCode.METHOD_NOT_FOUND, message: `unknown method '${method}'` }))
     }
-    startRequest(ctx, conn, sink, slot, id as string | number | null | undefined, id === undefined ? '' : idJson, params)
+    startRequest(ctx, conn, sink, slot, id as string | number | null | undefined, id === undefined ? '' : idJson, method, params)
   }
 
   /** The context serving a method name; a router that matches patterns overrides this. */

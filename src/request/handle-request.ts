@@ -25,8 +25,8 @@ const runOnTimeout = hookRunner('onTimeout', shapes.targetOnly)
  * error mapper. Each step is a named function taking the request, so no
  * closure is made per request.
  */
-export function startRequest (ctx: Context, conn: Connection, sink: Sink, slot: number, id: JsonRpcId | undefined, idJson: string, params: unknown): void {
-  const req = new Request(ctx, conn, sink, slot, id, idJson, params)
+export function startRequest (ctx: Context, conn: Connection, sink: Sink, slot: number, id: JsonRpcId | undefined, idJson: string, method: string, params: unknown): void {
+  const req = new Request(ctx, conn, sink, slot, id, idJson, method, params)
   conn.track(req)
   if (ctx.timeout > 0) req[kTimer] = setTimeout(onTimeout, ctx.timeout, req)
   if (ctx.onRequest !== null) runOnRequest(ctx.onRequest, req, undefined, afterOnRequest)

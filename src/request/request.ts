@@ -39,9 +39,9 @@ export class Request<P = unknown> {
   [kGateSlot]: unknown;
   [kLog]: Logger | null
 
-  constructor (ctx: Context, connection: Connection, sink: Sink, slot: number, id: JsonRpcId | undefined, idJson: string, params: P) {
+  constructor (ctx: Context, connection: Connection, sink: Sink, slot: number, id: JsonRpcId | undefined, idJson: string, method: string, params: P) {
     this.id = id
-    this.method = ctx.name
+    this.method = method
     this.params = params
     this.connection = connection
     this[kContext] = ctx
