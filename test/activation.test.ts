@@ -3,7 +3,8 @@ import net from 'node:net'
 import { join } from 'node:path'
 import t from 'tap'
 import linefy, { activation, activationFds, fd as fdTransport } from '../index.js'
-import { connect, runFixture, tempDir, until, type Child } from './helpers/wire.js'
+import { tempDir, waitFor } from './helpers/util.js'
+import { connect, runFixture, type Child } from './helpers/wire.js'
 
 /**
  * A bound, listening unix socket as systemd's .socket unit holds it. This
@@ -12,7 +13,7 @@ import { connect, runFixture, tempDir, until, type Child } from './helpers/wire.
  */
 async function managerSocket (path: string): Promise<{ fd: number, release: () => Promise<void> }> {
   const server = net.createServer().listen(path + '.m')
-  await until(server, 'listening')
+  await waitFor(server, 'listening')
   linkSync(path + '.m', path)
   chmodSync(path, 0o640)
   return {

@@ -2,7 +2,8 @@ import type { Socket } from 'node:net'
 import { join } from 'node:path'
 import t from 'tap'
 import linefy, { type Connection } from '../index.js'
-import { connect, deferred, tempDir } from './helpers/wire.js'
+import { deferred, tempDir } from './helpers/util.js'
+import { connect } from './helpers/wire.js'
 
 t.test('a client that does not read: the server stops reading it, holds little, and serves others', async (t) => {
   const path = join(tempDir(t), 'd.sock')

@@ -4,7 +4,8 @@ import t, { type Test } from 'tap'
 import { main, type Io } from '../src/cli.js'
 import { bridge } from '../src/bridge.js'
 import { buildDaemon } from '../src/daemon.js'
-import { LineLog, firstLine, rawServer, serveOn, tempSocket } from './helpers/daemon-kit.js'
+import { LineLog, firstLine, rawServer, serveOn } from './helpers/daemon-kit.js'
+import { tempSocket } from './helpers/util.js'
 
 function io (): Io & { out: LineLog, err: LineLog, stdin: PassThrough } {
   const out = new LineLog()

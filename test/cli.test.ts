@@ -8,8 +8,9 @@ import linefy from '../index.js'
 import { connect } from '../client.js'
 import { socketPath, buildDaemon } from '../src/daemon.js'
 import { usage } from '../src/cli.js'
-import { LineLog, serveOn, tempDir, tempSocket } from './helpers/daemon-kit.js'
-import { cliPath, run, runMain, runMainLive, start, until, type Child } from './helpers/cli-kit.js'
+import { cliPath, run, runMain, runMainLive, start, type Child } from './helpers/cli-kit.js'
+import { LineLog, serveOn } from './helpers/daemon-kit.js'
+import { poll, tempDir, tempSocket } from './helpers/util.js'
 
 async function daemon (t: Test): Promise<string> {
   const path = tempSocket(t)
@@ -160,7 +161,7 @@ t.test('the real CLI: SIGTERM lets a request in flight finish and answers it', a
   const client = await connect(path)
   const slow = client.call('sleep', { ms: 300 })
   const probe = await connect(path)
-  await until(async () => (await probe.control('status')).in_flight === 1)
+  await poll(async () => (await probe.control('status')).in_flight === 1)
   await probe.close()
   daemon.proc.kill('SIGTERM')
   t.same(await slow, { slept: 300 })
@@ -215,7 +216,7 @@ t.test('the real CLI: the bridge answers -32002 for requests in flight when the 
   await bridge.out.count(1)
   bridge.proc.stdin?.write('{"jsonrpc":"2.0","id":1,"method":"sleep","params":{"ms":60000}}\n{"jsonrpc":"2.0","id":"b","method":"add","params":{"a":1,"b":1}}\n')
   const probe = await connect(path)
-  await until(async () => (await probe.control('status')).in_flight === 1)
+  await poll(async () => (await probe.control('status')).in_flight === 1)
   daemon.proc.kill('SIGKILL')
   const { code } = await bridge.exited
   t.equal(code, 1)
@@ -290,7 +291,7 @@ t.test('daemon in-process: --concurrency bounds the handlers running at once', a
   const [a, b, probe] = await Promise.all([connect(path), connect(path), connect(path)])
   const slow = [a.call('sleep', { ms: 100 }), b.call('sleep', { ms: 100 })]
   // with two handlers allowed at once, queued would never reach 1 and this would throw
-  await until(async () => {
+  await poll(async () => {
     const status = await probe.control('status')
     return status.in_flight === 1 && status.queued === 1
   })

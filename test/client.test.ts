@@ -5,7 +5,8 @@ import linefy from '../index.js'
 import { connect, RpcError, type Client } from '../client.js'
 import demo from '../plugins/demo.js'
 import lifecycle from '../plugins/lifecycle.js'
-import { firstLine, rawServer, serveOn, tempDir, tempSocket } from './helpers/daemon-kit.js'
+import { firstLine, rawServer, serveOn } from './helpers/daemon-kit.js'
+import { tempDir, tempSocket } from './helpers/util.js'
 
 async function daemon (t: Test, setup: (app: ReturnType<typeof linefy>) => void = () => {}, compat: 'seed' | 'spec' = 'seed'): Promise<string> {
   const path = tempSocket(t)

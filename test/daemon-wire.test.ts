@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import t, { type Test } from 'tap'
 import { buildDaemon } from '../src/daemon.js'
-import { LineLog, tempSocket } from './helpers/daemon-kit.js'
+import { LineLog } from './helpers/daemon-kit.js'
+import { tempSocket } from './helpers/util.js'
 
 // One recorded session of the reference daemon: each entry is a line sent and
 // the reply expected. Fields listed in `vary` (session ids, timings, pids,

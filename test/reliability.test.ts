@@ -5,7 +5,8 @@ import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import linefy from '../index.js'
-import { LineClient, startFixture, tempDir } from './helpers/line-client.js'
+import { LineClient, startFixture } from './helpers/line-client.js'
+import { tempDir } from './helpers/util.js'
 
 // The full sizes of the issue run under `npm run test:stress`.
 const STRESS = process.env.LINEFY_STRESS === '1'

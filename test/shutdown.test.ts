@@ -3,7 +3,8 @@ import net, { type Socket } from 'node:net'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import linefy, { type Connection, type LinefyInstance, type LinefyOptions } from '../index.js'
-import { connect, connectError, deferred, runFixture, tempDir, until } from './helpers/wire.js'
+import { deferred, tempDir, waitFor } from './helpers/util.js'
+import { connect, connectError, runFixture } from './helpers/wire.js'
 
 interface Held { started: Promise<void>, release: () => void, signal: Promise<AbortSignal> }
 
@@ -132,7 +133,7 @@ t.test('a client that floods garbage and never reads is cut off after the grace 
   c.socket.write('not json\n'.repeat(100_000))
   const conn = await first.promise
   // the daemon pauses once its replies back up
-  await until(conn.stream as Socket, 'pause')
+  await waitFor(conn.stream as Socket, 'pause')
   await app.close()
   t.equal(app.activity.connections, 0)
 })

@@ -2,7 +2,8 @@ import { PassThrough } from 'node:stream'
 import pino from 'pino'
 import t from 'tap'
 import linefy, { stdio } from '../index.js'
-import { deferred, Lines, runFixture, until } from './helpers/wire.js'
+import { captureLogger, deferred, waitFor } from './helpers/util.js'
+import { Lines, runFixture } from './helpers/wire.js'
 
 const daemonArgs = [JSON.stringify({ stdio: true }), JSON.stringify({ logger: { level: 'debug' } })]
 
@@ -59,11 +60,11 @@ t.test('injected streams: the same pipeline, and the app closes when the input e
 t.test('a broken output (the parent went away) closes the app quietly', async (t) => {
   const input = new PassThrough()
   const output = new PassThrough()
-  const records: any[] = []
-  const app = linefy({ logger: pino({ level: 'trace' }, { write: (s: string) => records.push(JSON.parse(s)) }) })
+  const { log, records } = captureLogger('trace')
+  const app = linefy({ logger: log })
   app.register(stdio, { input, output })
   await app.ready()
-  const closed = until(input, 'pause', 'stdin to be let go')
+  const closed = waitFor(input, 'pause', 'stdin to be let go')
   output.destroy(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }))
   await closed
   await app.close()
@@ -85,8 +86,8 @@ t.test('a logger writing to stdout is refused in stdio mode', async (t) => {
 
 t.test('an input error is a warning, and the app closes', async (t) => {
   const input = new PassThrough()
-  const records: any[] = []
-  const app = linefy({ logger: pino({ level: 'info' }, { write: (s: string) => records.push(JSON.parse(s)) }) })
+  const { log, records } = captureLogger('info')
+  const app = linefy({ logger: log })
   const closed = deferred()
   app.addHook('onClose', async () => closed.resolve())
   app.register(stdio, { input, output: new PassThrough() })
@@ -106,7 +107,7 @@ t.test('backpressure reaches stdin: a stalled connection stops reading its input
   app.register(stdio, { input, output })
   await app.ready()
   const lines = new Lines(output)
-  const paused = until(input, 'pause', 'stdin to be paused')
+  const paused = waitFor(input, 'pause', 'stdin to be paused')
   for (let i = 0; i < 5000; i++) input.write('{"jsonrpc":"2.0","id":1,"method":"slow"}\n')
   await paused
   t.ok(input.readableLength > 0, `the rest waits in stdin (${input.readableLength} bytes)`)

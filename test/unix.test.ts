@@ -3,7 +3,8 @@ import net from 'node:net'
 import { join, relative } from 'node:path'
 import t, { type Test } from 'tap'
 import linefy, { unix, type LinefyInstance } from '../index.js'
-import { connect, connectError, deferred, runFixture, tempDir, until } from './helpers/wire.js'
+import { deferred, tempDir, waitFor } from './helpers/util.js'
+import { connect, connectError, runFixture } from './helpers/wire.js'
 
 function app (t: Test): LinefyInstance {
   const a = linefy()
@@ -16,7 +17,7 @@ function app (t: Test): LinefyInstance {
 async function staleSocket (path: string): Promise<void> {
   const tmp = path + '.b'
   const s = net.createServer().listen(tmp)
-  await until(s, 'listening')
+  await waitFor(s, 'listening')
   linkSync(tmp, path)
   await new Promise((resolve) => s.close(resolve))
 }

@@ -37,12 +37,6 @@ export function runMainLive (argv: string[], env: NodeJS.ProcessEnv = {}): { io:
   return { io, out, err, code: main(argv, env, io) }
 }
 
-/** Repeats `probe` until it returns true, at most `attempts` times. */
-export async function until (probe: () => Promise<boolean>, attempts = 1000): Promise<void> {
-  for (let i = 0; i < attempts; i++) if (await probe()) return
-  throw new Error(`condition not met after ${attempts} attempts`)
-}
-
 export interface Child {
   proc: ChildProcess
   out: LineLog

@@ -1,21 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer, type Server, type Socket } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { Test } from 'tap'
 import type { LinefyInstance } from '../../index.js'
-
-/** A fresh, short temp dir (unix socket paths must stay under ~100 bytes), removed at teardown. */
-export function tempDir (t: Test): string {
-  const dir = mkdtempSync(join(tmpdir(), 'lf-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
-
-/** A socket path inside a fresh temp dir. */
-export function tempSocket (t: Test, name = 'd.sock'): string {
-  return join(tempDir(t), name)
-}
 
 function listening (server: Server, path: string): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -1,8 +1,6 @@
 import net from 'node:net'
 import { once } from 'node:events'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -84,12 +82,6 @@ export class LineClient {
   close (): void {
     this.socket.destroy()
   }
-}
-
-export function tempDir (t: { teardown: (fn: () => void) => void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'lfy-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
 }
 
 /** Starts a fixture daemon and resolves once it prints its first stdout line. */

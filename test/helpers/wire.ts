@@ -1,47 +1,11 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
-import { once, type EventEmitter } from 'node:events'
-import { mkdtempSync, rmSync } from 'node:fs'
 import net from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Readable, Writable } from 'node:stream'
+import type { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
+import { waitFor, type Teardown } from './util.js'
 
 export const fixtures = fileURLToPath(new URL('../../fixtures/', import.meta.url))
-
-interface Teardown { teardown: (fn: () => unknown) => void }
-
-/** A fresh directory per test, short enough for socket paths, removed afterwards. */
-export function tempDir (t: Teardown): string {
-  const dir = mkdtempSync(join(tmpdir(), 'lfy-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
-
-/** once(), bounded: a test that waits for an event that never comes fails instead of hanging. */
-export async function until<T = unknown[]> (emitter: EventEmitter, event: string, what = event, ms = 10_000): Promise<T> {
-  const ac = new AbortController()
-  const timer = setTimeout(() => ac.abort(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)
-  try {
-    return await once(emitter, event, { signal: ac.signal }) as T
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-/** Resolves once a stream has closed, at once if it already has; errors on the way are expected. */
-export function whenClosed (stream: { closed: boolean, once: (e: 'close', fn: () => void) => unknown }): Promise<void> {
-  if (stream.closed) return Promise.resolve()
-  return new Promise((resolve) => { stream.once('close', resolve) })
-}
-
-/** A promise and the functions that settle it. */
-export function deferred<T = void> (): { promise: Promise<T>, resolve: (v: T) => void, reject: (e: unknown) => void } {
-  let resolve!: (v: T) => void
-  let reject!: (e: unknown) => void
-  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej })
-  return { promise, resolve, reject }
-}
 
 /** Reads NDJSON lines off a stream, in order. */
 export class Lines {
@@ -126,7 +90,7 @@ let ids = 0
 /** A raw NDJSON client over a real socket. */
 export async function connect (to: string | { host: string, port: number }, t?: Teardown): Promise<Client> {
   const socket = typeof to === 'string' ? net.connect(to) : net.connect(to.port, to.host)
-  await until(socket, 'connect')
+  await waitFor(socket, 'connect')
   if (t !== undefined) t.teardown(() => socket.destroy())
   const lines = new Lines(socket)
   const send = (msg: unknown): void => { socket.write((typeof msg === 'string' ? msg : JSON.stringify(msg)) + '\n') }
@@ -170,7 +134,7 @@ export function runFixture (t: Teardown, script: string, args: string[] = [], op
     ? spawn('/bin/sh', ['-c', 'LISTEN_PID=$$ exec "$0" "$@"', process.execPath, ...argv], { stdio: ['pipe', 'pipe', 'pipe'], ...spawnOptions })
     : spawn(process.execPath, argv, { stdio: ['pipe', 'pipe', 'pipe'], ...spawnOptions })
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
-  const exited = until<[number | null, NodeJS.Signals | null]>(child, 'exit', 'the child to exit', 60_000)
+  const exited = waitFor<[number | null, NodeJS.Signals | null]>(child, 'exit', 'the child to exit', 60_000)
   exited.catch(() => {})
   return {
     child,
@@ -186,11 +150,4 @@ export function runFixture (t: Teardown, script: string, args: string[] = [], op
       }
     }
   }
-}
-
-/** A pino destination that keeps every log line, for asserting on levels. */
-export function logSink (): { stream: Writable, records: () => Array<Record<string, any>> } {
-  const chunks: string[] = []
-  const stream = { write (s: string) { chunks.push(s); return true } } as unknown as Writable
-  return { stream, records: () => chunks.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l)) }
 }
