@@ -4,17 +4,13 @@ import t, { type Test } from 'tap'
 import { main, type Io } from '../src/cli.js'
 import { bridge } from '../src/bridge.js'
 import { buildDaemon } from '../src/daemon.js'
-import { LineLog, firstLine, rawServer, serveOn } from './helpers/daemon-kit.js'
 import { tempSocket } from './helpers/util.js'
+import { Lines, rawServer, serveOn } from './helpers/wire.js'
 
-function io (): Io & { out: LineLog, err: LineLog, stdin: PassThrough } {
-  const out = new LineLog()
-  const err = new LineLog()
+function io (): Io & { out: Lines, err: Lines, stdin: PassThrough } {
   const stdout = new PassThrough()
   const stderr = new PassThrough()
-  stdout.on('data', (c: Buffer) => out.push(c))
-  stderr.on('data', (c: Buffer) => err.push(c))
-  return { stdin: new PassThrough(), stdout, stderr, signals: new EventEmitter(), out, err }
+  return { stdin: new PassThrough(), stdout, stderr, signals: new EventEmitter(), out: new Lines(stdout), err: new Lines(stderr) }
 }
 
 async function daemon (t: Test): Promise<string> {
@@ -30,13 +26,13 @@ t.test('relays requests and replies; stdin EOF ends it cleanly once everything i
   s.stdin.write('{"jsonrpc":"2.0","id":1,"method":"sleep","params":{"ms":20}}\n{"type":"status"}\n')
   s.stdin.end('{"jsonrpc":"2.0","id":"b","method":"add","params":{"a":1,"b":2}}\n')
   t.equal(await exit, 0)
-  t.same(s.out.lines.map((l) => JSON.parse(l)), [
+  t.same(s.out.all.map((l) => JSON.parse(l)), [
     { jsonrpc: '2.0', id: 1, result: { slept: 20 } },
-    JSON.parse(s.out.lines[1] as string),
+    JSON.parse(s.out.all[1] as string),
     { jsonrpc: '2.0', id: 'b', result: 3 }
   ])
-  t.match(JSON.parse(s.out.lines[1] as string), { ok: true, state: 'wake' })
-  t.same(s.err.lines, [])
+  t.match(JSON.parse(s.out.all[1] as string), { ok: true, state: 'wake' })
+  t.same(s.err.all, [])
 })
 
 t.test('bytes pass through untouched: the daemon, not the bridge, judges bad input', async (t) => {
@@ -47,22 +43,17 @@ t.test('bytes pass through untouched: the daemon, not the bridge, judges bad inp
   s.stdin.write('{"jsonrpc":"2.0","id":2,"method":"ec')
   s.stdin.end('ho","params":["é"]}\n')
   t.same(await done, { clean: true, lost: 0 })
-  t.match(JSON.parse(s.out.lines[0] as string), { id: null, error: { code: -32700, message: /UTF-8/ } })
-  t.same(JSON.parse(s.out.lines[1] as string), { jsonrpc: '2.0', id: 2, result: ['é'] })
+  t.match(JSON.parse(s.out.all[0] as string), { id: null, error: { code: -32700, message: /UTF-8/ } })
+  t.same(JSON.parse(s.out.all[1] as string), { jsonrpc: '2.0', id: 2, result: ['é'] })
 })
 
 t.test('when the daemon goes away, every request in flight gets -32002 and the bridge exits 1', async (t) => {
   const path = tempSocket(t)
-  await rawServer(t, path, (sock) => {
-    let seen = ''
-    sock.on('data', (c: Buffer) => {
-      seen += c.toString()
-      // answer the first request, then die with the others in flight
-      if (seen.split('\n').length > 4) {
-        sock.write('{"jsonrpc":"2.0","id":1,"result":"ok"}\n')
-        sock.destroy()
-      }
-    })
+  await rawServer(t, path, async (sock) => {
+    // answer the first request, then die with the others in flight
+    await new Lines(sock).count(4)
+    sock.write('{"jsonrpc":"2.0","id":1,"result":"ok"}\n')
+    sock.destroy()
   })
   const s = io()
   const exit = main(['bridge', '--socket', path], {}, s)
@@ -74,18 +65,18 @@ t.test('when the daemon goes away, every request in flight gets -32002 and the b
   ].join('\n') + '\n')
   t.equal(await exit, 1)
   const lost = { code: -32002, message: 'transport lost: the daemon closed the connection before replying' }
-  t.same(s.out.lines.map((l) => JSON.parse(l)), [
+  t.same(s.out.all.map((l) => JSON.parse(l)), [
     { jsonrpc: '2.0', id: 1, result: 'ok' },
     { jsonrpc: '2.0', id: 'two', error: lost },
     { jsonrpc: '2.0', id: 3, error: lost }
   ])
-  t.same(s.err.lines, ['linefy: the daemon closed the connection; 2 request(s) in flight were answered -32002'])
+  t.same(s.err.all, ['linefy: the daemon closed the connection; 2 request(s) in flight were answered -32002'])
 })
 
 t.test('a reply cut off mid-line is ended before the -32002 replies', async (t) => {
   const path = tempSocket(t)
   await rawServer(t, path, async (sock) => {
-    await firstLine(sock)
+    await new Lines(sock).nextLine()
     sock.write('{"jsonrpc":"2.0","id":1,"res')
     sock.destroy()
   })
@@ -93,8 +84,8 @@ t.test('a reply cut off mid-line is ended before the -32002 replies', async (t) 
   const done = bridge(path, s.stdin, s.stdout)
   s.stdin.write('{"jsonrpc":"2.0","id":1,"method":"a"}\n')
   t.same(await done, { clean: false, lost: 1 })
-  t.equal(s.out.lines[0], '{"jsonrpc":"2.0","id":1,"res')
-  t.match(JSON.parse(s.out.lines[1] as string), { id: 1, error: { code: -32002 } })
+  t.equal(s.out.all[0], '{"jsonrpc":"2.0","id":1,"res')
+  t.match(JSON.parse(s.out.all[1] as string), { id: 1, error: { code: -32002 } })
 })
 
 t.test('a daemon that closes with nothing in flight still ends the bridge with exit 1', async (t) => {
@@ -102,15 +93,15 @@ t.test('a daemon that closes with nothing in flight still ends the bridge with e
   await rawServer(t, path, (sock) => sock.end())
   const s = io()
   t.equal(await main(['bridge', '--socket', path], {}, s), 1)
-  t.same(s.out.lines, [])
-  t.match(s.err.lines, [/0 request\(s\) in flight/])
+  t.same(s.out.all, [])
+  t.match(s.err.all, [/0 request\(s\) in flight/])
 })
 
 t.test('no daemon: a one-line hint naming the path, exit 1', async (t) => {
   const path = tempSocket(t)
   const s = io()
   t.equal(await main(['bridge', '--socket', path], {}, s), 1)
-  t.same(s.err.lines, [`linefy: no daemon is listening on ${path}: start one with \`linefy daemon\`, or pass --socket with the path it listens on`])
+  t.same(s.err.all, [`linefy: no daemon is listening on ${path}: start one with \`linefy daemon\`, or pass --socket with the path it listens on`])
 })
 
 t.test('slow consumers on either side are waited for, not buffered without bound', async (t) => {
@@ -132,11 +123,11 @@ t.test('slow consumers on either side are waited for, not buffered without bound
   const n = 8
   for (let i = 0; i < n; i++) s.stdin.write(`{"jsonrpc":"2.0","id":${i},"method":"echo","params":["${big}"]}\n`)
   s.stdin.end()
-  const replies = new LineLog()
+  const replies = new Lines()
   t.same(await done, { clean: true, lost: 0 })
   for (const c of chunks) replies.push(c)
-  t.equal(replies.lines.length, n)
-  t.same(replies.lines.map((l) => (JSON.parse(l) as { id: number }).id), [...Array(n).keys()])
+  t.equal(replies.all.length, n)
+  t.same(replies.all.map((l) => (JSON.parse(l) as { id: number }).id), [...Array(n).keys()])
   t.ok(buffered < big.length, `at most ${buffered} bytes waited for the host, less than one reply`)
 })
 

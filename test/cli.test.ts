@@ -9,8 +9,8 @@ import { connect } from '../client.js'
 import { socketPath, buildDaemon } from '../src/daemon.js'
 import { usage } from '../src/cli.js'
 import { cliPath, run, runMain, runMainLive, start, type Child } from './helpers/cli-kit.js'
-import { LineLog, serveOn } from './helpers/daemon-kit.js'
 import { poll, tempDir, tempSocket } from './helpers/util.js'
+import { Lines, serveOn } from './helpers/wire.js'
 
 async function daemon (t: Test): Promise<string> {
   const path = tempSocket(t)
@@ -130,7 +130,7 @@ const listening = /"msg":"listening"/
 
 async function startDaemon (t: Test, path: string, args: string[] = ['--demo'], env: NodeJS.ProcessEnv = {}): Promise<Child> {
   const child = start(t, ['daemon', '--socket', path, ...args], env)
-  await Promise.race([child.err.match(listening), child.exited.then(() => { throw new Error('daemon exited: ' + child.err.lines.join('\n')) })])
+  await Promise.race([child.err.match(listening), child.exited.then(() => { throw new Error('daemon exited: ' + child.err.all.join('\n')) })])
   return child
 }
 
@@ -143,8 +143,8 @@ t.test('the real CLI: daemon start, call, SIGTERM: exit 0 and the socket file is
   daemon.proc.kill('SIGTERM')
   t.same(await daemon.exited, { code: 0, signal: null })
   t.equal(existsSync(path), false)
-  t.ok(daemon.err.lines.every((l) => l.startsWith('{')), 'stderr carries only log records')
-  t.same(daemon.out.lines, [], 'nothing on stdout')
+  t.ok(daemon.err.all.every((l) => l.startsWith('{')), 'stderr carries only log records')
+  t.same(daemon.out.all, [], 'nothing on stdout')
 })
 
 t.test('the real CLI: SIGINT stops it the same way', async (t) => {
@@ -221,12 +221,12 @@ t.test('the real CLI: the bridge answers -32002 for requests in flight when the 
   const { code } = await bridge.exited
   t.equal(code, 1)
   const lost = { code: -32002, message: 'transport lost: the daemon closed the connection before replying' }
-  t.same(bridge.out.lines.map((l) => JSON.parse(l)), [
+  t.same(bridge.out.all.map((l) => JSON.parse(l)), [
     { jsonrpc: '2.0', id: 0, result: null },
     { jsonrpc: '2.0', id: 1, error: lost },
     { jsonrpc: '2.0', id: 'b', error: lost }
   ])
-  t.same(bridge.err.lines, ['linefy: the daemon closed the connection; 2 request(s) in flight were answered -32002'])
+  t.same(bridge.err.all, ['linefy: the daemon closed the connection; 2 request(s) in flight were answered -32002'])
 })
 
 t.test('the real CLI: socket activation serves the inherited fd 3 and leaves the path alone', async (t) => {
@@ -242,8 +242,7 @@ t.test('the real CLI: socket activation serves the inherited fd 3 and leaves the
   const proc = spawn('/bin/sh', ['-c', `LISTEN_PID=$$ LISTEN_FDS=1 exec "${process.execPath}" "${cliPath}" daemon --demo --socket "${path}.unused"`], {
     stdio: ['ignore', 'pipe', 'pipe', fd]
   })
-  const err = new LineLog()
-  proc.stderr?.on('data', (c: Buffer) => err.push(c))
+  const err = new Lines(proc.stderr ?? undefined)
   const exited = new Promise<number | null>((resolve) => proc.on('close', resolve))
   t.teardown(() => { proc.kill('SIGKILL') })
   await new Promise<void>((resolve) => listener.close(() => resolve()))
@@ -264,7 +263,7 @@ t.test('daemon in-process: listening, then a signal closes it and main returns 0
   await client.close()
   r.io.signals.emit('SIGTERM', 'SIGTERM')
   t.equal(await r.code, 0)
-  t.match(r.err.lines.join('\n'), /"signal":"SIGTERM".*"msg":"shutting down"/)
+  t.match(r.err.all.join('\n'), /"signal":"SIGTERM".*"msg":"shutting down"/)
   t.equal(existsSync(path), false)
 })
 
@@ -272,16 +271,16 @@ t.test('daemon in-process: --stdio serves io.stdin/io.stdout and returns 0 at EO
   const r = runMainLive(['daemon', '--stdio', '--demo', '--log-level', 'silent'])
   r.io.stdin.end('{"jsonrpc":"2.0","id":1,"method":"add","params":{"a":1,"b":2}}\n{"type":"pause"}\n')
   t.equal(await r.code, 0)
-  t.same(r.out.lines, ['{"jsonrpc":"2.0","id":1,"result":3}', '{"ok":true,"state":"paused","previous":"wake"}'])
-  t.same(r.err.lines, [])
+  t.same(r.out.all, ['{"jsonrpc":"2.0","id":1,"result":3}', '{"ok":true,"state":"paused","previous":"wake"}'])
+  t.same(r.err.all, [])
 })
 
 t.test('daemon in-process: --max-line-bytes refuses longer lines and keeps serving', async (t) => {
   const r = runMainLive(['daemon', '--stdio', '--demo', '--max-line-bytes', '64', '--log-level', 'silent'])
   r.io.stdin.end(`{"jsonrpc":"2.0","id":1,"method":"echo","params":["${'x'.repeat(64)}"]}\n{"jsonrpc":"2.0","id":2,"method":"echo"}\n`)
   t.equal(await r.code, 0)
-  t.match(JSON.parse(r.out.lines[0] as string), { id: null, error: { code: -32600, message: /exceeds maxLineBytes \(64 bytes\)/ } })
-  t.same(JSON.parse(r.out.lines[1] as string), { jsonrpc: '2.0', id: 2, result: null })
+  t.match(JSON.parse(r.out.all[0] as string), { id: null, error: { code: -32600, message: /exceeds maxLineBytes \(64 bytes\)/ } })
+  t.same(JSON.parse(r.out.all[1] as string), { jsonrpc: '2.0', id: 2, result: null })
 })
 
 t.test('daemon in-process: --concurrency bounds the handlers running at once', async (t) => {
@@ -305,5 +304,5 @@ t.test('daemon in-process: a live daemon on the path is one line and exit 1', as
   const path = await daemon(t)
   const r = runMainLive(['daemon', '--socket', path, '--log-level', 'warn'])
   t.equal(await r.code, 1)
-  t.same(r.err.lines, [`linefy: another daemon is already listening on ${path}: stop it first or choose another path`])
+  t.same(r.err.all, [`linefy: another daemon is already listening on ${path}: stop it first or choose another path`])
 })

@@ -2,7 +2,7 @@ import { once, type EventEmitter } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Duplex, PassThrough, Writable } from 'node:stream'
+import { Writable } from 'node:stream'
 import pino, { type Logger } from 'pino'
 import type { LinefyInstance, Reply } from '../../index.js'
 
@@ -91,65 +91,4 @@ export function captureLogger (level = 'trace'): { log: Logger, records: LogReco
     }
   })
   return { log: pino({ level }, stream), records }
-}
-
-/**
- * An in-memory socket: `server` goes to app.serve(), the test writes what the
- * client sends with `send` and reads what the server wrote from `lines`.
- */
-export interface SocketPair {
-  server: Duplex
-  send: (s: string | Buffer) => void
-  end: () => void
-  /** Complete lines the server wrote so far. */
-  lines: string[]
-  nextLine: () => Promise<string>
-  /** Resolves with everything written so far once `done(output)` holds. */
-  output: (done: (out: string) => boolean) => Promise<string>
-  ended: Promise<void>
-}
-
-export function socketPair (): SocketPair {
-  const toServer = new PassThrough()
-  const toClient = new PassThrough()
-  const server = Duplex.from({ readable: toServer, writable: toClient })
-  const lines: string[] = []
-  const waiters: Array<(line: string) => void> = []
-  let consumed = 0
-  let partial = ''
-  let raw = ''
-  const watchers: Array<() => void> = []
-  toClient.on('data', (chunk: Buffer) => {
-    raw += chunk.toString()
-    for (const w of watchers.slice()) w()
-    partial += chunk.toString()
-    let nl = partial.indexOf('\n')
-    while (nl !== -1) {
-      lines.push(partial.slice(0, nl))
-      partial = partial.slice(nl + 1)
-      nl = partial.indexOf('\n')
-    }
-    while (waiters.length > 0 && consumed < lines.length) (waiters.shift() as (line: string) => void)(lines[consumed++])
-  })
-  const ended = new Promise<void>((resolve) => toClient.on('end', resolve))
-  return {
-    server,
-    send: (s) => toServer.write(s),
-    end: () => toServer.end(),
-    lines,
-    nextLine: () => consumed < lines.length
-      ? Promise.resolve(lines[consumed++])
-      : new Promise((resolve) => waiters.push(resolve)),
-    output: (done) => new Promise((resolve) => {
-      const check = () => {
-        if (!done(raw)) return false
-        watchers.splice(watchers.indexOf(check), 1)
-        resolve(raw)
-        return true
-      }
-      watchers.push(check)
-      check()
-    }),
-    ended
-  }
 }
