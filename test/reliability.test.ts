@@ -5,8 +5,8 @@ import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import linefy from '../index.js'
-import { startFixture } from './helpers/line-client.js'
 import { tempDir, whenClosed } from './helpers/util.js'
+import { runFixture } from './helpers/process.js'
 import { connect } from './helpers/wire.js'
 
 // The full sizes of the issue run under `npm run test:stress`.
@@ -17,7 +17,12 @@ const WAIT = 30_000
 
 async function daemon (t: Parameters<typeof tempDir>[0], opts: Record<string, unknown> = {}) {
   const path = join(tempDir(t), 'd.sock')
-  const fixture = await startFixture(t, 'reliability-server.mjs', [path], { LINEFY_OPTS: JSON.stringify(opts) }, ['--expose-gc'])
+  const fixture = runFixture(t, 'reliability-server.mjs', [path], {
+    env: { ...process.env, LINEFY_OPTS: JSON.stringify(opts) },
+    nodeArgs: ['--expose-gc'],
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
+  await fixture.stdout.nextLine() // it prints one line once it listens
   const admin = await connect(path, t)
   const memory = async () => await admin.request({ type: 'memory' }, WAIT) as { rss: number, heapUsed: number, arrayBuffers: number }
   const stats = async () => await admin.request({ type: 'stats' }, WAIT) as { framesRead: number, busiest: number, connections: number }
@@ -166,12 +171,11 @@ t.test('SIGTERM under load: every line the daemon read gets exactly one reply', 
     }
   }
   await clients[0].lines.count(Math.floor(perConn / 10), WAIT)
-  const exited = once(d.child, 'exit')
-  d.child.kill('SIGTERM')
+  d.proc.kill('SIGTERM')
   await Promise.all(clients.map((c) => whenClosed(c.socket)))
-  const [code] = await exited
+  const { code } = await d.exited
 
-  const report = JSON.parse(d.stdout().split('\n').filter(Boolean).pop() as string) as { framesRead: number }
+  const report = JSON.parse(d.stdout.text.split('\n').filter(Boolean).pop() as string) as { framesRead: number }
   let replies = 0
   let duplicates = 0
   let wrong = 0

@@ -3,13 +3,14 @@ import pino from 'pino'
 import t from 'tap'
 import linefy, { stdio } from '../index.js'
 import { captureLogger, deferred, waitFor } from './helpers/util.js'
-import { Lines, runFixture } from './helpers/wire.js'
+import { runFixture } from './helpers/process.js'
+import { Lines } from './helpers/wire.js'
 
 const daemonArgs = [JSON.stringify({ stdio: true }), JSON.stringify({ logger: { level: 'debug' } })]
 
 t.test('a child daemon on stdio: stdout carries only replies; stdin EOF exits 0 after the replies', async (t) => {
   const daemon = runFixture(t, 'transport-daemon.mjs', daemonArgs)
-  const stdin = daemon.child.stdin as NodeJS.WritableStream
+  const stdin = daemon.proc.stdin as NodeJS.WritableStream
   stdin.write('{"jsonrpc":"2.0","id":1,"method":"sleep","params":{"ms":50}}\n')
   await daemon.stderr.find((m) => m.started === 1)
   stdin.write('not json\n{"jsonrpc":"2.0","id":2,"method":"log","params":["hi"]}\n{"jsonrpc":"2.0","method":"echo","params":["a notification"]}\n')
@@ -26,10 +27,10 @@ t.test('a child daemon on stdio: stdout carries only replies; stdin EOF exits 0 
 
 t.test('SIGTERM with stdin still open: in-flight replies are written, then the process exits 0', async (t) => {
   const daemon = runFixture(t, 'transport-daemon.mjs', daemonArgs)
-  const stdin = daemon.child.stdin as NodeJS.WritableStream
+  const stdin = daemon.proc.stdin as NodeJS.WritableStream
   stdin.write('{"jsonrpc":"2.0","id":"s","method":"sleep","params":{"ms":50}}\n')
   await daemon.stderr.find((m) => m.started === 's')
-  daemon.child.kill('SIGTERM')
+  daemon.proc.kill('SIGTERM')
   t.same(await daemon.stdout.next(), { jsonrpc: '2.0', id: 's', result: { slept: 50 } })
   t.same(await daemon.exit(), { code: 0, signal: null })
 })

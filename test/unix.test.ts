@@ -4,7 +4,8 @@ import { join, relative } from 'node:path'
 import t, { type Test } from 'tap'
 import linefy, { unix, type LinefyInstance } from '../index.js'
 import { deferred, tempDir, waitFor } from './helpers/util.js'
-import { connect, connectError, runFixture } from './helpers/wire.js'
+import { runFixture } from './helpers/process.js'
+import { connect, connectError } from './helpers/wire.js'
 
 function app (t: Test): LinefyInstance {
   const a = linefy()
@@ -200,8 +201,8 @@ t.test('a stopped daemon whose backlog is full still counts as live: its socket 
   const path = join(dir, 'd.sock')
   const daemon = runFixture(t, 'transport-daemon.mjs', [JSON.stringify({ path })])
   await daemon.stderr.find((m) => m.ready === true)
-  daemon.child.kill('SIGSTOP')
-  t.teardown(() => { daemon.child.kill('SIGCONT') })
+  daemon.proc.kill('SIGSTOP')
+  t.teardown(() => { daemon.proc.kill('SIGCONT') })
   // the kernel completes connects until the listen backlog is full, then says EAGAIN
   const pending: net.Socket[] = []
   t.teardown(() => { for (const s of pending) s.destroy() })
@@ -215,8 +216,8 @@ t.test('a stopped daemon whose backlog is full still counts as live: its socket 
   await t.rejects(app(t).listen({ path }), { code: 'LINEFY_ERR_ADDR_IN_USE' })
   t.ok(lstatSync(path).isSocket(), 'the stopped daemon keeps its socket')
   for (const s of pending) s.destroy()
-  daemon.child.kill('SIGCONT')
-  daemon.child.kill('SIGTERM')
+  daemon.proc.kill('SIGCONT')
+  daemon.proc.kill('SIGTERM')
   t.same(await daemon.exit(), { code: 0, signal: null })
 })
 

@@ -1,9 +1,6 @@
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import net, { type Server, type Socket } from 'node:net'
 import { Duplex, PassThrough, type Readable } from 'node:stream'
 import { StringDecoder } from 'node:string_decoder'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { LinefyInstance } from '../../index.js'
 import { waitFor, type Teardown } from './util.js'
 
@@ -236,45 +233,5 @@ export function socketPair (): SocketPair {
     end: () => toServer.end(),
     lines,
     ended: new Promise<void>((resolve) => toClient.once('end', resolve))
-  }
-}
-
-export const fixtures = fileURLToPath(new URL('../../fixtures/', import.meta.url))
-
-export interface Child {
-  child: ChildProcess
-  stdout: Lines
-  stderr: Lines
-  exit: (ms?: number) => Promise<{ code: number | null, signal: NodeJS.Signals | null }>
-}
-
-export interface FixtureOptions extends SpawnOptions {
-  /** Exec node from a shell that sets LISTEN_PID to the pid node will have, as systemd does. */
-  ownListenPid?: boolean
-}
-
-/** Runs a fixture script with node; killed at teardown if still running. */
-export function runFixture (t: Teardown, script: string, args: string[] = [], options: FixtureOptions = {}): Child {
-  const { ownListenPid, ...spawnOptions } = options
-  const argv = [join(fixtures, script), ...args]
-  const child = ownListenPid === true
-    ? spawn('/bin/sh', ['-c', 'LISTEN_PID=$$ exec "$0" "$@"', process.execPath, ...argv], { stdio: ['pipe', 'pipe', 'pipe'], ...spawnOptions })
-    : spawn(process.execPath, argv, { stdio: ['pipe', 'pipe', 'pipe'], ...spawnOptions })
-  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
-  const exited = waitFor<[number | null, NodeJS.Signals | null]>(child, 'exit', 'the child to exit', 60_000)
-  exited.catch(() => {})
-  return {
-    child,
-    stdout: new Lines(child.stdout as Readable),
-    stderr: new Lines(child.stderr as Readable),
-    async exit (ms = 10_000) {
-      const timer = setTimeout(() => child.kill('SIGKILL'), ms)
-      try {
-        const [code, signal] = await exited
-        return { code, signal }
-      } finally {
-        clearTimeout(timer)
-      }
-    }
   }
 }
