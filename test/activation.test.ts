@@ -3,7 +3,9 @@ import net from 'node:net'
 import { join } from 'node:path'
 import t from 'tap'
 import linefy, { activation, activationFds, fd as fdTransport } from '../index.js'
-import { connect, runFixture, tempDir, until, type Child } from './helpers/wire.js'
+import { tempDir, waitFor } from './helpers/util.js'
+import { runFixture, type Child } from './helpers/process.js'
+import { connect } from './helpers/wire.js'
 
 /**
  * A bound, listening unix socket as systemd's .socket unit holds it. This
@@ -12,7 +14,7 @@ import { connect, runFixture, tempDir, until, type Child } from './helpers/wire.
  */
 async function managerSocket (path: string): Promise<{ fd: number, release: () => Promise<void> }> {
   const server = net.createServer().listen(path + '.m')
-  await until(server, 'listening')
+  await waitFor(server, 'listening')
   linkSync(path + '.m', path)
   chmodSync(path, 0o640)
   return {
@@ -69,7 +71,7 @@ t.test('a daemon started with fd 3 serves it and never touches the socket file',
   t.same((await c.call('env', {}, 2)).result, up.env)
   c.socket.destroy()
 
-  daemon.child.kill('SIGTERM')
+  daemon.proc.kill('SIGTERM')
   t.same(await daemon.exit(), { code: 0, signal: null })
   t.equal(lstatSync(path).ino, inode, 'the manager\'s socket file is still there')
   t.equal(lstatSync(path).mode & 0o777, 0o640, 'and its mode unchanged')
@@ -91,7 +93,7 @@ t.test('LISTEN_FDNAMES picks the fd by name', async (t) => {
   const c = await connect(join(dir, 'b.sock'), t)
   t.same((await c.call('echo', ['b'])).result, ['b'])
   c.socket.destroy()
-  daemon.child.kill('SIGTERM')
+  daemon.proc.kill('SIGTERM')
   t.same(await daemon.exit(), { code: 0, signal: null })
 })
 
@@ -120,7 +122,7 @@ t.test('LISTEN_PID of another process: not activated, the daemon binds its path'
   const c = await connect(path, t)
   t.same((await c.call('echo', ['own'])).result, ['own'])
   c.socket.destroy()
-  daemon.child.kill('SIGTERM')
+  daemon.proc.kill('SIGTERM')
   t.same(await daemon.exit(), { code: 0, signal: null })
   t.notOk(existsSync(path), 'a socket it bound itself, it removes')
 })
@@ -139,7 +141,7 @@ t.test('listen() with no target uses activation', async (t) => {
   const c = await connect(path, t)
   t.same((await c.call('echo', [3])).result, [3])
   c.socket.destroy()
-  daemon.child.kill('SIGTERM')
+  daemon.proc.kill('SIGTERM')
   t.same(await daemon.exit(), { code: 0, signal: null })
   t.ok(existsSync(path))
 })
@@ -157,7 +159,7 @@ t.test('listen({ fd }) serves an inherited fd without any environment', async (t
   const c = await connect(path, t)
   t.same((await c.call('echo', ['fd'])).result, ['fd'])
   c.socket.destroy()
-  daemon.child.kill('SIGTERM')
+  daemon.proc.kill('SIGTERM')
   t.same(await daemon.exit(), { code: 0, signal: null })
   t.ok(existsSync(path))
 })

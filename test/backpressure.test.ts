@@ -2,7 +2,8 @@ import type { Socket } from 'node:net'
 import { join } from 'node:path'
 import t from 'tap'
 import linefy, { type Connection } from '../index.js'
-import { connect, deferred, tempDir } from './helpers/wire.js'
+import { deferred, tempDir } from './helpers/util.js'
+import { connect } from './helpers/wire.js'
 
 t.test('a client that does not read: the server stops reading it, holds little, and serves others', async (t) => {
   const path = join(tempDir(t), 'd.sock')
@@ -44,16 +45,8 @@ t.test('a client that does not read: the server stops reading it, holds little, 
   t.same(app.activity.inFlight, 0, 'nothing runs for the stalled client')
 
   // once it reads again, every request is answered
-  let replies = 0
-  const all = deferred()
-  flood.socket.removeAllListeners('data')
-  flood.socket.setEncoding('utf8')
-  flood.socket.on('data', (s: string) => {
-    for (let i = s.indexOf('\n'); i !== -1; i = s.indexOf('\n', i + 1)) replies++
-    if (replies === N) all.resolve()
-  })
   flood.socket.resume()
-  await all.promise
+  await flood.lines.count(N)
   t.equal(handled, N)
   t.equal(conn.pending, 0)
 })
@@ -86,17 +79,9 @@ t.test('a client pipelining many small requests gets every reply: reading resume
   await app.listen({ path })
   const c = await connect(path, t)
   const N = 50_000
-  let replies = 0
-  let wrong = 0
-  const all = deferred()
-  c.socket.removeAllListeners('data')
-  c.socket.on('data', (s: string) => {
-    for (let i = s.indexOf('\n'); i !== -1; i = s.indexOf('\n', i + 1)) replies++
-    if (s.includes('error')) wrong++
-    if (replies === N) all.resolve()
-  })
   c.socket.write('{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]}\n'.repeat(N))
-  await all.promise
+  const replies = (await c.lines.count(N)).length
+  const wrong = c.lines.all.filter((l) => l.includes('error')).length
   t.equal(replies, N)
   t.equal(wrong, 0)
 })

@@ -1,120 +1,96 @@
-import { EventEmitter } from 'node:events'
-import { PassThrough, Writable } from 'node:stream'
-import t, { type Test } from 'tap'
-import { main, type Io } from '../src/cli/main.js'
+import { Writable } from 'node:stream'
+import t from 'tap'
 import { bridge } from '../src/client/bridge.js'
-import { buildDaemon } from '../src/daemon/daemon.js'
-import { LineLog, firstLine, rawServer, serveOn, tempSocket } from './helpers/daemon-kit.js'
-
-function io (): Io & { out: LineLog, err: LineLog, stdin: PassThrough } {
-  const out = new LineLog()
-  const err = new LineLog()
-  const stdout = new PassThrough()
-  const stderr = new PassThrough()
-  stdout.on('data', (c: Buffer) => out.push(c))
-  stderr.on('data', (c: Buffer) => err.push(c))
-  return { stdin: new PassThrough(), stdout, stderr, signals: new EventEmitter(), out, err }
-}
-
-async function daemon (t: Test): Promise<string> {
-  const path = tempSocket(t)
-  await serveOn(t, buildDaemon({ demo: true, logLevel: 'silent' }), path)
-  return path
-}
+import { tempSocket } from './helpers/util.js'
+import { mainIo, runMainLive, serveDaemon } from './helpers/process.js'
+import { Lines, rawServer } from './helpers/wire.js'
 
 t.test('relays requests and replies; stdin EOF ends it cleanly once everything is answered', async (t) => {
-  const path = await daemon(t)
-  const s = io()
-  const exit = main(['bridge', '--socket', path], {}, s)
-  s.stdin.write('{"jsonrpc":"2.0","id":1,"method":"sleep","params":{"ms":20}}\n{"type":"status"}\n')
-  s.stdin.end('{"jsonrpc":"2.0","id":"b","method":"add","params":{"a":1,"b":2}}\n')
-  t.equal(await exit, 0)
-  t.same(s.out.lines.map((l) => JSON.parse(l)), [
+  const path = await serveDaemon(t)
+  const s = runMainLive(['bridge', '--socket', path])
+  s.io.stdin.write('{"jsonrpc":"2.0","id":1,"method":"sleep","params":{"ms":20}}\n{"type":"status"}\n')
+  s.io.stdin.end('{"jsonrpc":"2.0","id":"b","method":"add","params":{"a":1,"b":2}}\n')
+  t.equal(await s.code, 0)
+  t.same(s.stdout.all.map((l) => JSON.parse(l)), [
     { jsonrpc: '2.0', id: 1, result: { slept: 20 } },
-    JSON.parse(s.out.lines[1] as string),
+    JSON.parse(s.stdout.all[1] as string),
     { jsonrpc: '2.0', id: 'b', result: 3 }
   ])
-  t.match(JSON.parse(s.out.lines[1] as string), { ok: true, state: 'wake' })
-  t.same(s.err.lines, [])
+  t.match(JSON.parse(s.stdout.all[1] as string), { ok: true, state: 'wake' })
+  t.same(s.stderr.all, [])
 })
 
 t.test('bytes pass through untouched: the daemon, not the bridge, judges bad input', async (t) => {
-  const path = await daemon(t)
-  const s = io()
-  const done = bridge(path, s.stdin, s.stdout)
-  s.stdin.write(Buffer.from([0xff, 0xfe, 0x0a]))
-  s.stdin.write('{"jsonrpc":"2.0","id":2,"method":"ec')
-  s.stdin.end('ho","params":["é"]}\n')
+  const path = await serveDaemon(t)
+  const s = mainIo()
+  const done = bridge(path, s.io.stdin, s.io.stdout)
+  s.io.stdin.write(Buffer.from([0xff, 0xfe, 0x0a]))
+  s.io.stdin.write('{"jsonrpc":"2.0","id":2,"method":"ec')
+  s.io.stdin.end('ho","params":["é"]}\n')
   t.same(await done, { clean: true, lost: 0 })
-  t.match(JSON.parse(s.out.lines[0] as string), { id: null, error: { code: -32700, message: /UTF-8/ } })
-  t.same(JSON.parse(s.out.lines[1] as string), { jsonrpc: '2.0', id: 2, result: ['é'] })
+  t.match(JSON.parse(s.stdout.all[0] as string), { id: null, error: { code: -32700, message: /UTF-8/ } })
+  t.same(JSON.parse(s.stdout.all[1] as string), { jsonrpc: '2.0', id: 2, result: ['é'] })
 })
 
 t.test('when the daemon goes away, every request in flight gets -32002 and the bridge exits 1', async (t) => {
   const path = tempSocket(t)
-  await rawServer(t, path, (sock) => {
-    let seen = ''
-    sock.on('data', (c: Buffer) => {
-      seen += c.toString()
-      // answer the first request, then die with the others in flight
-      if (seen.split('\n').length > 4) {
-        sock.write('{"jsonrpc":"2.0","id":1,"result":"ok"}\n')
-        sock.destroy()
-      }
-    })
+  await rawServer(t, path, async (sock) => {
+    // answer the first request, then die with the others in flight
+    await new Lines(sock).count(4)
+    sock.write('{"jsonrpc":"2.0","id":1,"result":"ok"}\n')
+    sock.destroy()
   })
-  const s = io()
-  const exit = main(['bridge', '--socket', path], {}, s)
-  s.stdin.write([
+  const s = runMainLive(['bridge', '--socket', path])
+  s.io.stdin.write([
     '{"jsonrpc":"2.0","id":1,"method":"a"}',
     '{"jsonrpc":"2.0","id":"two","method":"b"}',
     '[{"jsonrpc":"2.0","id":3,"method":"c"},{"jsonrpc":"2.0","method":"note"}]',
     '{"type":"status"}'
   ].join('\n') + '\n')
-  t.equal(await exit, 1)
+  t.equal(await s.code, 1)
   const lost = { code: -32002, message: 'transport lost: the daemon closed the connection before replying' }
-  t.same(s.out.lines.map((l) => JSON.parse(l)), [
+  t.same(s.stdout.all.map((l) => JSON.parse(l)), [
     { jsonrpc: '2.0', id: 1, result: 'ok' },
     { jsonrpc: '2.0', id: 'two', error: lost },
     { jsonrpc: '2.0', id: 3, error: lost }
   ])
-  t.same(s.err.lines, ['linefy: the daemon closed the connection; 2 request(s) in flight were answered -32002'])
+  t.same(s.stderr.all, ['linefy: the daemon closed the connection; 2 request(s) in flight were answered -32002'])
 })
 
 t.test('a reply cut off mid-line is ended before the -32002 replies', async (t) => {
   const path = tempSocket(t)
   await rawServer(t, path, async (sock) => {
-    await firstLine(sock)
+    await new Lines(sock).nextLine()
     sock.write('{"jsonrpc":"2.0","id":1,"res')
     sock.destroy()
   })
-  const s = io()
-  const done = bridge(path, s.stdin, s.stdout)
-  s.stdin.write('{"jsonrpc":"2.0","id":1,"method":"a"}\n')
+  const s = mainIo()
+  const done = bridge(path, s.io.stdin, s.io.stdout)
+  s.io.stdin.write('{"jsonrpc":"2.0","id":1,"method":"a"}\n')
   t.same(await done, { clean: false, lost: 1 })
-  t.equal(s.out.lines[0], '{"jsonrpc":"2.0","id":1,"res')
-  t.match(JSON.parse(s.out.lines[1] as string), { id: 1, error: { code: -32002 } })
+  t.equal(s.stdout.all[0], '{"jsonrpc":"2.0","id":1,"res')
+  t.match(JSON.parse(s.stdout.all[1] as string), { id: 1, error: { code: -32002 } })
 })
 
 t.test('a daemon that closes with nothing in flight still ends the bridge with exit 1', async (t) => {
   const path = tempSocket(t)
   await rawServer(t, path, (sock) => sock.end())
-  const s = io()
-  t.equal(await main(['bridge', '--socket', path], {}, s), 1)
-  t.same(s.out.lines, [])
-  t.match(s.err.lines, [/0 request\(s\) in flight/])
+  const s = runMainLive(['bridge', '--socket', path])
+  t.equal(await s.code, 1)
+  t.same(s.stdout.all, [])
+  t.match(s.stderr.all, [/0 request\(s\) in flight/])
 })
 
 t.test('no daemon: a one-line hint naming the path, exit 1', async (t) => {
   const path = tempSocket(t)
-  const s = io()
-  t.equal(await main(['bridge', '--socket', path], {}, s), 1)
-  t.same(s.err.lines, [`linefy: no daemon is listening on ${path}: start one with \`linefy daemon\`, or pass --socket with the path it listens on`])
+  const s = runMainLive(['bridge', '--socket', path])
+  t.equal(await s.code, 1)
+  t.same(s.stderr.all, [`linefy: no daemon is listening on ${path}: start one with \`linefy daemon\`, or pass --socket with the path it listens on`])
 })
 
 t.test('slow consumers on either side are waited for, not buffered without bound', async (t) => {
-  const path = await daemon(t)
-  const s = io()
+  const path = await serveDaemon(t)
+  const s = mainIo()
   const chunks: Buffer[] = []
   let buffered = 0
   // a host that reads its stdin slowly: every write fills its buffer
@@ -126,28 +102,28 @@ t.test('slow consumers on either side are waited for, not buffered without bound
       setImmediate(cb)
     }
   })
-  const done = bridge(path, s.stdin, stdout)
+  const done = bridge(path, s.io.stdin, stdout)
   const big = 'x'.repeat(256 * 1024)
   const n = 8
-  for (let i = 0; i < n; i++) s.stdin.write(`{"jsonrpc":"2.0","id":${i},"method":"echo","params":["${big}"]}\n`)
-  s.stdin.end()
-  const replies = new LineLog()
+  for (let i = 0; i < n; i++) s.io.stdin.write(`{"jsonrpc":"2.0","id":${i},"method":"echo","params":["${big}"]}\n`)
+  s.io.stdin.end()
+  const replies = new Lines()
   t.same(await done, { clean: true, lost: 0 })
   for (const c of chunks) replies.push(c)
-  t.equal(replies.lines.length, n)
-  t.same(replies.lines.map((l) => (JSON.parse(l) as { id: number }).id), [...Array(n).keys()])
+  t.equal(replies.all.length, n)
+  t.same(replies.all.map((l) => (JSON.parse(l) as { id: number }).id), [...Array(n).keys()])
   t.ok(buffered < big.length, `at most ${buffered} bytes waited for the host, less than one reply`)
 })
 
 t.test('a host that closes its end stops the bridge', async (t) => {
-  const path = await daemon(t)
-  const s = io()
+  const path = await serveDaemon(t)
+  const s = mainIo()
   const stdout = new Writable({
     write (_chunk, _enc, cb) {
       cb(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }))
     }
   })
-  const done = bridge(path, s.stdin, stdout)
-  s.stdin.write('{"jsonrpc":"2.0","id":1,"method":"echo"}\n')
+  const done = bridge(path, s.io.stdin, stdout)
+  s.io.stdin.write('{"jsonrpc":"2.0","id":1,"method":"echo"}\n')
   t.same(await done, { clean: false, lost: 0 })
 })

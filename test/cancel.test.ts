@@ -1,6 +1,7 @@
 import t from 'tap'
 import linefy, { type Request } from '../index.js'
-import { deferred, rpc, settle, socketPair, injectLines } from './helpers/util.js'
+import { deferred, rpc, settle, injectLines } from './helpers/util.js'
+import { socketPair } from './helpers/wire.js'
 
 const mcpCancel = (requestId: unknown) => ({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId } })
 const lspCancel = (id: unknown) => ({ jsonrpc: '2.0', method: '$/cancelRequest', params: { id } })
@@ -169,7 +170,7 @@ t.test('a client that disconnects aborts its running request, frees its slot and
   t.match(await aborted.promise, { code: 'LINEFY_ERR_CLIENT_GONE' })
   t.match(app.activity, { inFlight: 0, connections: 0 })
   t.equal(responded, 1, 'onResponse still ran for the dropped request')
-  t.same(sock.lines, [])
+  t.same(sock.lines.all, [])
 })
 
 t.test('a client that disconnects drops its requests queued at the gate', async (t) => {
@@ -217,7 +218,7 @@ t.test('a client leaving while a timed-out request is still failing writes nothi
   onErrorDone.resolve()
   await settle()
   t.match(signal?.reason, { code: 'LINEFY_ERR_TIMEOUT' })
-  t.same(sock.lines, [])
+  t.same(sock.lines.all, [])
   t.equal(app.activity.inFlight, 0)
 })
 

@@ -1,21 +1,15 @@
-import { spawn } from 'node:child_process'
 import { existsSync, linkSync, statSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import linefy from '../index.js'
 import { connect } from '../client.js'
-import { socketPath, buildDaemon } from '../src/daemon/daemon.js'
+import { socketPath } from '../src/daemon/daemon.js'
 import { usage } from '../src/cli/main.js'
-import { LineLog, serveOn, tempDir, tempSocket } from './helpers/daemon-kit.js'
-import { cliPath, run, runMain, runMainLive, start, until, type Child } from './helpers/cli-kit.js'
-
-async function daemon (t: Test): Promise<string> {
-  const path = tempSocket(t)
-  await serveOn(t, buildDaemon({ demo: true, logLevel: 'silent' }), path)
-  return path
-}
+import { poll, tempDir, tempSocket } from './helpers/util.js'
+import { listening, runCli, runMain, runMainLive, serveDaemon, startCli, startDaemon } from './helpers/process.js'
+import { serveOn } from './helpers/wire.js'
 
 const notRunning = (path: string) =>
   `linefy: no daemon is listening on ${path}: start one with \`linefy daemon\`, or pass --socket with the path it listens on\n`
@@ -66,7 +60,7 @@ t.test('usage errors are one line and exit 2', async (t) => {
 })
 
 t.test('call prints the result as JSON and exits 0', async (t) => {
-  const path = await daemon(t)
+  const path = await serveDaemon(t)
   t.match(await runMain(['call', '--socket', path, 'add', '{"a":2,"b":3}']), { code: 0, stdout: '5\n', stderr: '' })
   t.match(await runMain(['call', '--socket', path, 'echo']), { code: 0, stdout: 'null\n' })
   t.match(await runMain(['call', 'echo', '["env"]'], { IAI_DAEMON_SOCKET_PATH: path }), { code: 0, stdout: '["env"]\n' }, 'path from the environment')
@@ -82,14 +76,14 @@ t.test('call prints the error and exits 1', async (t) => {
 })
 
 t.test('call --timeout gives up with -32003', async (t) => {
-  const path = await daemon(t)
+  const path = await serveDaemon(t)
   t.match(await runMain(['call', '--socket', path, '--timeout', '20', 'sleep', '{"ms":60000}']), {
     code: 1, stdout: '', stderr: 'linefy: error -32003: request timed out after 20 ms\n'
   })
 })
 
 t.test('control sends a control line and prints the reply', async (t) => {
-  const path = await daemon(t)
+  const path = await serveDaemon(t)
   t.match(await runMain(['control', '--socket', path, 'pause']), { code: 0, stdout: '{"ok":true,"state":"paused","previous":"wake"}\n' })
   const status = await runMain(['control', '--socket', path, 'status'])
   t.match(JSON.parse(status.stdout), { ok: true, state: 'paused' })
@@ -106,44 +100,36 @@ t.test('a daemon that is not running gives a one-line hint, not a stack', async 
 })
 
 t.test('the real CLI: call over a real socket', async (t) => {
-  const path = await daemon(t)
-  t.same(await run(t, ['call', '--socket', path, 'add', '{"a":1,"b":41}']), { code: 0, signal: null, stdout: '42\n', stderr: '' })
-  t.same(await run(t, ['call', '--socket', path, 'fail', '{"message":"boom"}']), { code: 1, signal: null, stdout: '', stderr: 'linefy: error -32001: boom\n' })
-  t.same(await run(t, ['call', 'sleep', '{"ms":1}'], { IAI_DAEMON_SOCKET_PATH: path }), { code: 0, signal: null, stdout: '{"slept":1}\n', stderr: '' })
+  const path = await serveDaemon(t)
+  t.same(await runCli(t, ['call', '--socket', path, 'add', '{"a":1,"b":41}']), { code: 0, signal: null, stdout: '42\n', stderr: '' })
+  t.same(await runCli(t, ['call', '--socket', path, 'fail', '{"message":"boom"}']), { code: 1, signal: null, stdout: '', stderr: 'linefy: error -32001: boom\n' })
+  t.same(await runCli(t, ['call', 'sleep', '{"ms":1}'], { IAI_DAEMON_SOCKET_PATH: path }), { code: 0, signal: null, stdout: '{"slept":1}\n', stderr: '' })
 })
 
 t.test('the real CLI: not running gives the hint and exit 1', async (t) => {
   const path = tempSocket(t)
-  t.same(await run(t, ['call', '--socket', path, 'echo']), { code: 1, signal: null, stdout: '', stderr: notRunning(path) })
+  t.same(await runCli(t, ['call', '--socket', path, 'echo']), { code: 1, signal: null, stdout: '', stderr: notRunning(path) })
 })
 
 t.test('the real CLI: bridge relays a session and exits 0 at EOF', async (t) => {
-  const path = await daemon(t)
-  const r = await run(t, ['bridge', '--socket', path], {}, '{"jsonrpc":"2.0","id":1,"method":"add","params":{"a":1,"b":2}}\n{"type":"force_rem"}\n')
+  const path = await serveDaemon(t)
+  const r = await runCli(t, ['bridge', '--socket', path], {}, '{"jsonrpc":"2.0","id":1,"method":"add","params":{"a":1,"b":2}}\n{"type":"force_rem"}\n')
   t.same(r, { code: 0, signal: null, stdout: '{"jsonrpc":"2.0","id":1,"result":3}\n{"ok":true,"state":"rem","previous":"wake"}\n', stderr: '' })
 })
 
 // the daemon verb
-
-const listening = /"msg":"listening"/
-
-async function startDaemon (t: Test, path: string, args: string[] = ['--demo'], env: NodeJS.ProcessEnv = {}): Promise<Child> {
-  const child = start(t, ['daemon', '--socket', path, ...args], env)
-  await Promise.race([child.err.match(listening), child.exited.then(() => { throw new Error('daemon exited: ' + child.err.lines.join('\n')) })])
-  return child
-}
 
 t.test('the real CLI: daemon start, call, SIGTERM: exit 0 and the socket file is gone', async (t) => {
   const path = join(tempDir(t), 'run', 'd.sock')
   const daemon = await startDaemon(t, path)
   t.equal(statSync(path).mode & 0o777, 0o600, 'socket is 0600')
   t.equal(statSync(dirname(path)).mode & 0o777, 0o700, 'a missing parent directory is created 0700')
-  t.same(await run(t, ['call', '--socket', path, 'add', '{"a":20,"b":22}']), { code: 0, signal: null, stdout: '42\n', stderr: '' })
+  t.same(await runCli(t, ['call', '--socket', path, 'add', '{"a":20,"b":22}']), { code: 0, signal: null, stdout: '42\n', stderr: '' })
   daemon.proc.kill('SIGTERM')
   t.same(await daemon.exited, { code: 0, signal: null })
   t.equal(existsSync(path), false)
-  t.ok(daemon.err.lines.every((l) => l.startsWith('{')), 'stderr carries only log records')
-  t.same(daemon.out.lines, [], 'nothing on stdout')
+  t.ok(daemon.stderr.all.every((l) => l.startsWith('{')), 'stderr carries only log records')
+  t.same(daemon.stdout.all, [], 'nothing on stdout')
 })
 
 t.test('the real CLI: SIGINT stops it the same way', async (t) => {
@@ -160,7 +146,7 @@ t.test('the real CLI: SIGTERM lets a request in flight finish and answers it', a
   const client = await connect(path)
   const slow = client.call('sleep', { ms: 300 })
   const probe = await connect(path)
-  await until(async () => (await probe.control('status')).in_flight === 1)
+  await poll(async () => (await probe.control('status')).in_flight === 1)
   await probe.close()
   daemon.proc.kill('SIGTERM')
   t.same(await slow, { slept: 300 })
@@ -170,11 +156,11 @@ t.test('the real CLI: SIGTERM lets a request in flight finish and answers it', a
 t.test('the real CLI: a live daemon on the path makes a second one exit 1 with one line', async (t) => {
   const path = tempSocket(t)
   await startDaemon(t, path)
-  const second = await run(t, ['daemon', '--socket', path])
+  const second = await runCli(t, ['daemon', '--socket', path])
   t.equal(second.code, 1)
   t.equal(second.stdout, '')
   t.equal(second.stderr, `linefy: another daemon is already listening on ${path}: stop it first or choose another path\n`)
-  t.same(await run(t, ['call', '--socket', path, 'echo', '[1]']), { code: 0, signal: null, stdout: '[1]\n', stderr: '' }, 'the first one still serves')
+  t.same(await runCli(t, ['call', '--socket', path, 'echo', '[1]']), { code: 0, signal: null, stdout: '[1]\n', stderr: '' }, 'the first one still serves')
 })
 
 t.test('the real CLI: a socket file left by a crash is replaced', async (t) => {
@@ -184,21 +170,21 @@ t.test('the real CLI: a socket file left by a crash is replaced', async (t) => {
   await crashed.exited
   t.ok(existsSync(path), 'the crash left its socket file')
   await startDaemon(t, path)
-  t.same(await run(t, ['call', '--socket', path, 'add', '{"a":1,"b":1}']), { code: 0, signal: null, stdout: '2\n', stderr: '' })
+  t.same(await runCli(t, ['call', '--socket', path, 'add', '{"a":1,"b":1}']), { code: 0, signal: null, stdout: '2\n', stderr: '' })
 })
 
 t.test('the real CLI: the socket path comes from IAI_DAEMON_SOCKET_PATH for every verb', async (t) => {
   const path = tempSocket(t)
   const env = { IAI_DAEMON_SOCKET_PATH: path }
-  const daemon = start(t, ['daemon', '--demo'], env)
-  await daemon.err.match(listening)
-  t.same(await run(t, ['call', 'echo', '{"via":"env"}'], env), { code: 0, signal: null, stdout: '{"via":"env"}\n', stderr: '' })
+  const daemon = startCli(t, ['daemon', '--demo'], env)
+  await daemon.stderr.match(listening)
+  t.same(await runCli(t, ['call', 'echo', '{"via":"env"}'], env), { code: 0, signal: null, stdout: '{"via":"env"}\n', stderr: '' })
   daemon.proc.kill('SIGTERM')
   t.same(await daemon.exited, { code: 0, signal: null })
 })
 
 t.test('the real CLI: --stdio serves stdin/stdout and ends cleanly at EOF', async (t) => {
-  const r = await run(t, ['daemon', '--stdio', '--demo'], {}, '{"jsonrpc":"2.0","id":1,"method":"sleep","params":{"ms":20}}\nnot json\n{"type":"force_rem"}\n')
+  const r = await runCli(t, ['daemon', '--stdio', '--demo'], {}, '{"jsonrpc":"2.0","id":1,"method":"sleep","params":{"ms":20}}\nnot json\n{"type":"force_rem"}\n')
   t.equal(r.code, 0)
   const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l))
   t.same(lines[0], { jsonrpc: '2.0', id: 1, result: { slept: 20 } })
@@ -210,22 +196,22 @@ t.test('the real CLI: --stdio serves stdin/stdout and ends cleanly at EOF', asyn
 t.test('the real CLI: the bridge answers -32002 for requests in flight when the daemon dies', async (t) => {
   const path = tempSocket(t)
   const daemon = await startDaemon(t, path)
-  const bridge = start(t, ['bridge', '--socket', path])
+  const bridge = startCli(t, ['bridge', '--socket', path])
   bridge.proc.stdin?.write('{"jsonrpc":"2.0","id":0,"method":"echo"}\n')
-  await bridge.out.count(1)
+  await bridge.stdout.count(1)
   bridge.proc.stdin?.write('{"jsonrpc":"2.0","id":1,"method":"sleep","params":{"ms":60000}}\n{"jsonrpc":"2.0","id":"b","method":"add","params":{"a":1,"b":1}}\n')
   const probe = await connect(path)
-  await until(async () => (await probe.control('status')).in_flight === 1)
+  await poll(async () => (await probe.control('status')).in_flight === 1)
   daemon.proc.kill('SIGKILL')
   const { code } = await bridge.exited
   t.equal(code, 1)
   const lost = { code: -32002, message: 'transport lost: the daemon closed the connection before replying' }
-  t.same(bridge.out.lines.map((l) => JSON.parse(l)), [
+  t.same(bridge.stdout.all.map((l) => JSON.parse(l)), [
     { jsonrpc: '2.0', id: 0, result: null },
     { jsonrpc: '2.0', id: 1, error: lost },
     { jsonrpc: '2.0', id: 'b', error: lost }
   ])
-  t.same(bridge.err.lines, ['linefy: the daemon closed the connection; 2 request(s) in flight were answered -32002'])
+  t.same(bridge.stderr.all, ['linefy: the daemon closed the connection; 2 request(s) in flight were answered -32002'])
 })
 
 t.test('the real CLI: socket activation serves the inherited fd 3 and leaves the path alone', async (t) => {
@@ -238,32 +224,29 @@ t.test('the real CLI: socket activation serves the inherited fd 3 and leaves the
   linkSync(path + '.m', path)
   const fd = (listener as unknown as { _handle: { fd: number } })._handle.fd
   // LISTEN_PID must be the daemon's own pid: the shell execs node in its place
-  const proc = spawn('/bin/sh', ['-c', `LISTEN_PID=$$ LISTEN_FDS=1 exec "${process.execPath}" "${cliPath}" daemon --demo --socket "${path}.unused"`], {
+  const daemon = startCli(t, ['daemon', '--demo', '--socket', `${path}.unused`], { LISTEN_FDS: '1' }, {
+    ownListenPid: true,
     stdio: ['ignore', 'pipe', 'pipe', fd]
   })
-  const err = new LineLog()
-  proc.stderr?.on('data', (c: Buffer) => err.push(c))
-  const exited = new Promise<number | null>((resolve) => proc.on('close', resolve))
-  t.teardown(() => { proc.kill('SIGKILL') })
   await new Promise<void>((resolve) => listener.close(() => resolve()))
-  await err.match(listening)
-  t.same(await run(t, ['call', '--socket', path, 'add', '{"a":3,"b":4}']), { code: 0, signal: null, stdout: '7\n', stderr: '' })
+  await daemon.stderr.match(listening)
+  t.same(await runCli(t, ['call', '--socket', path, 'add', '{"a":3,"b":4}']), { code: 0, signal: null, stdout: '7\n', stderr: '' })
   t.equal(existsSync(`${path}.unused`), false, 'the --socket path is not created')
-  proc.kill('SIGTERM')
-  t.equal(await exited, 0)
+  daemon.proc.kill('SIGTERM')
+  t.equal((await daemon.exited).code, 0)
   t.ok(existsSync(path), 'the socket file is the manager\'s: not unlinked')
 })
 
 t.test('daemon in-process: listening, then a signal closes it and main returns 0', async (t) => {
   const path = tempSocket(t)
   const r = runMainLive(['daemon', '--socket', path, '--demo'])
-  await r.err.match(listening)
+  await r.stderr.match(listening)
   const client = await connect(path)
   t.equal(await client.call('add', { a: 1, b: 2 }), 3)
   await client.close()
   r.io.signals.emit('SIGTERM', 'SIGTERM')
   t.equal(await r.code, 0)
-  t.match(r.err.lines.join('\n'), /"signal":"SIGTERM".*"msg":"shutting down"/)
+  t.match(r.stderr.all.join('\n'), /"signal":"SIGTERM".*"msg":"shutting down"/)
   t.equal(existsSync(path), false)
 })
 
@@ -271,26 +254,26 @@ t.test('daemon in-process: --stdio serves io.stdin/io.stdout and returns 0 at EO
   const r = runMainLive(['daemon', '--stdio', '--demo', '--log-level', 'silent'])
   r.io.stdin.end('{"jsonrpc":"2.0","id":1,"method":"add","params":{"a":1,"b":2}}\n{"type":"pause"}\n')
   t.equal(await r.code, 0)
-  t.same(r.out.lines, ['{"jsonrpc":"2.0","id":1,"result":3}', '{"ok":true,"state":"paused","previous":"wake"}'])
-  t.same(r.err.lines, [])
+  t.same(r.stdout.all, ['{"jsonrpc":"2.0","id":1,"result":3}', '{"ok":true,"state":"paused","previous":"wake"}'])
+  t.same(r.stderr.all, [])
 })
 
 t.test('daemon in-process: --max-line-bytes refuses longer lines and keeps serving', async (t) => {
   const r = runMainLive(['daemon', '--stdio', '--demo', '--max-line-bytes', '64', '--log-level', 'silent'])
   r.io.stdin.end(`{"jsonrpc":"2.0","id":1,"method":"echo","params":["${'x'.repeat(64)}"]}\n{"jsonrpc":"2.0","id":2,"method":"echo"}\n`)
   t.equal(await r.code, 0)
-  t.match(JSON.parse(r.out.lines[0] as string), { id: null, error: { code: -32600, message: /exceeds maxLineBytes \(64 bytes\)/ } })
-  t.same(JSON.parse(r.out.lines[1] as string), { jsonrpc: '2.0', id: 2, result: null })
+  t.match(JSON.parse(r.stdout.all[0] as string), { id: null, error: { code: -32600, message: /exceeds maxLineBytes \(64 bytes\)/ } })
+  t.same(JSON.parse(r.stdout.all[1] as string), { jsonrpc: '2.0', id: 2, result: null })
 })
 
 t.test('daemon in-process: --concurrency bounds the handlers running at once', async (t) => {
   const path = tempSocket(t)
   const r = runMainLive(['daemon', '--socket', path, '--demo', '--concurrency', '1', '--log-level', 'info'])
-  await r.err.match(listening)
+  await r.stderr.match(listening)
   const [a, b, probe] = await Promise.all([connect(path), connect(path), connect(path)])
   const slow = [a.call('sleep', { ms: 100 }), b.call('sleep', { ms: 100 })]
   // with two handlers allowed at once, queued would never reach 1 and this would throw
-  await until(async () => {
+  await poll(async () => {
     const status = await probe.control('status')
     return status.in_flight === 1 && status.queued === 1
   })
@@ -301,8 +284,8 @@ t.test('daemon in-process: --concurrency bounds the handlers running at once', a
 })
 
 t.test('daemon in-process: a live daemon on the path is one line and exit 1', async (t) => {
-  const path = await daemon(t)
+  const path = await serveDaemon(t)
   const r = runMainLive(['daemon', '--socket', path, '--log-level', 'warn'])
   t.equal(await r.code, 1)
-  t.same(r.err.lines, [`linefy: another daemon is already listening on ${path}: stop it first or choose another path`])
+  t.same(r.stderr.all, [`linefy: another daemon is already listening on ${path}: stop it first or choose another path`])
 })

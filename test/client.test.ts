@@ -5,7 +5,8 @@ import linefy from '../index.js'
 import { connect, RpcError, type Client } from '../client.js'
 import demo from '../plugins/demo.js'
 import lifecycle from '../plugins/lifecycle.js'
-import { firstLine, rawServer, serveOn, tempDir, tempSocket } from './helpers/daemon-kit.js'
+import { tempDir, tempSocket } from './helpers/util.js'
+import { Lines, rawServer, serveOn } from './helpers/wire.js'
 
 async function daemon (t: Test, setup: (app: ReturnType<typeof linefy>) => void = () => {}, compat: 'seed' | 'spec' = 'seed'): Promise<string> {
   const path = tempSocket(t)
@@ -109,7 +110,7 @@ t.test('notify sends a notification: run without a reply in spec mode, refused i
 t.test('a reply split across chunks, even inside a UTF-8 character, is reassembled', async (t) => {
   const path = tempSocket(t)
   await rawServer(t, path, async (s) => {
-    const req = JSON.parse(await firstLine(s)) as { id: number }
+    const req: { id: number } = await new Lines(s).next()
     const bytes = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: req.id, result: 'héllo ✓' }) + '\n')
     for (const b of bytes) s.write(Buffer.from([b]))
   })
@@ -120,7 +121,7 @@ t.test('a reply split across chunks, even inside a UTF-8 character, is reassembl
 t.test('pending calls reject with -32002 when the socket dies', async (t) => {
   const path = tempSocket(t)
   await rawServer(t, path, async (s) => {
-    await firstLine(s)
+    await new Lines(s).nextLine()
     s.destroy()
   })
   const client = await open(t, path)
@@ -138,7 +139,7 @@ t.test('pending calls reject with -32002 when the socket dies', async (t) => {
 t.test('a peer that is not a linefy daemon fails the pending calls clearly', async (t) => {
   const path = tempSocket(t)
   await rawServer(t, path, async (s) => {
-    await firstLine(s)
+    await new Lines(s).nextLine()
     s.write('HTTP/1.1 400 Bad Request\r\n')
   })
   const client = await open(t, path)
@@ -148,7 +149,7 @@ t.test('a peer that is not a linefy daemon fails the pending calls clearly', asy
 t.test('stray lines are ignored', async (t) => {
   const path = tempSocket(t)
   await rawServer(t, path, async (s) => {
-    const req = JSON.parse(await firstLine(s)) as { id: number }
+    const req: { id: number } = await new Lines(s).next()
     s.write('42\n{"ok":true}\n{"jsonrpc":"2.0","id":999,"result":1}\n{"jsonrpc":"2.0","id":"srv","method":"server/request"}\n')
     s.write(JSON.stringify({ jsonrpc: '2.0', id: req.id, result: 'mine' }) + '\n')
     s.write('{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"late"}}\n')
@@ -169,12 +170,10 @@ t.test('a timeout rejects with -32003 and cancels the work on the daemon', async
 
 t.test('a control line that times out still consumes its late reply', async (t) => {
   const path = tempSocket(t)
-  await rawServer(t, path, (s) => {
-    let n = 0
-    s.on('data', () => {
-      // answer nothing until the second control line, then both in order
-      if (++n === 2) s.write('{"ok":true,"n":1}\n{"ok":true,"n":2}\n')
-    })
+  await rawServer(t, path, async (s) => {
+    // answer nothing until the second control line, then both in order
+    await new Lines(s).count(2)
+    s.write('{"ok":true,"n":1}\n{"ok":true,"n":2}\n')
   })
   const client = await open(t, path)
   await t.rejects(client.control('status', {}, { timeout: 10 }), { code: -32003 })

@@ -1,6 +1,7 @@
 import t from 'tap'
 import linefy, { type LinefyOptions, type Request } from '../index.js'
-import { deferred, rpc, socketPair, type Deferred, injectLines } from './helpers/util.js'
+import { deferred, rpc, type Deferred, injectLines } from './helpers/util.js'
+import { socketPair } from './helpers/wire.js'
 
 /** An app whose `hold` method blocks until the test releases that request's id. */
 function holdingApp (t: { teardown: (fn: () => unknown) => void }, opts: LinefyOptions) {
@@ -97,12 +98,12 @@ t.test('with perConnection N, N requests of a connection run at once and replies
   await started(2)
   t.notOk(wasStarted(3), 'the third waits for a free slot of its connection')
   release(2)
-  t.same(JSON.parse(await sock.nextLine()), { jsonrpc: '2.0', id: 2, result: 2 })
+  t.same(await sock.lines.next(), { jsonrpc: '2.0', id: 2, result: 2 })
   await started(3)
   release(3)
-  t.same(JSON.parse(await sock.nextLine()), { jsonrpc: '2.0', id: 3, result: 3 })
+  t.same(await sock.lines.next(), { jsonrpc: '2.0', id: 3, result: 3 })
   release(1)
-  t.same(JSON.parse(await sock.nextLine()), { jsonrpc: '2.0', id: 1, result: 1 })
+  t.same(await sock.lines.next(), { jsonrpc: '2.0', id: 1, result: 1 })
 })
 
 t.test('with the default perConnection, served replies go out in request order', async (t) => {
@@ -117,8 +118,8 @@ t.test('with the default perConnection, served replies go out in request order',
   app.serve(sock.server)
   sock.send(JSON.stringify(rpc(1, 'slow')) + '\n' + JSON.stringify(rpc(2, 'fast')) + '\n')
   first.resolve()
-  t.equal(JSON.parse(await sock.nextLine()).id, 1)
-  t.equal(JSON.parse(await sock.nextLine()).id, 2)
+  t.equal((await sock.lines.next()).id, 1)
+  t.equal((await sock.lines.next()).id, 2)
 })
 
 t.test('app.activity counts connections, running and queued requests exactly', async (t) => {

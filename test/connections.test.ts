@@ -1,7 +1,8 @@
 import { join } from 'node:path'
 import t from 'tap'
 import linefy from '../index.js'
-import { connect, deferred, tempDir } from './helpers/wire.js'
+import { deferred, tempDir } from './helpers/util.js'
+import { connect } from './helpers/wire.js'
 
 t.test('a slow handler on one connection never delays another', async (t) => {
   const path = join(tempDir(t), 'd.sock')

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import t, { type Test } from 'tap'
 import { buildDaemon } from '../src/daemon/daemon.js'
-import { LineLog, tempSocket } from './helpers/daemon-kit.js'
+import { tempSocket } from './helpers/util.js'
+import { Lines } from './helpers/wire.js'
 
 // One recorded session of the reference daemon: each entry is a line sent and
 // the reply expected. Fields listed in `vary` (session ids, timings, pids,
@@ -72,8 +73,7 @@ t.test('replayed over a real unix socket: every line answered in order, one line
   await app.ready()
   const socket = connect(path)
   t.teardown(() => socket.destroy())
-  const log = new LineLog()
-  socket.on('data', (chunk: Buffer) => log.push(chunk))
+  const log = new Lines(socket)
   socket.write(session.map((e) => e.send + '\n').join(''))
   const lines = await log.count(session.length)
   for (const [i, entry] of session.entries()) {

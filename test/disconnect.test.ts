@@ -1,16 +1,16 @@
 import { once } from 'node:events'
 import type { Socket } from 'node:net'
 import { join } from 'node:path'
-import pino from 'pino'
 import t, { type Test } from 'tap'
 import linefy, { type Connection, type LinefyOptions } from '../index.js'
-import { connect, deferred, tempDir, whenClosed } from './helpers/wire.js'
+import { captureLogger, deferred, tempDir, whenClosed } from './helpers/util.js'
+import { connect } from './helpers/wire.js'
 
 /** An app logging everything (trace and up) into `records`. */
 async function setup (t: Test, opts: LinefyOptions = {}) {
   const path = join(tempDir(t), 'd.sock')
-  const records: Array<Record<string, any>> = []
-  const app = linefy({ ...opts, logger: pino({ level: 'trace' }, { write: (l: string) => records.push(JSON.parse(l)) }) })
+  const { log, records } = captureLogger('trace')
+  const app = linefy({ ...opts, logger: log })
   const conns: Connection[] = []
   app.addHook('onConnection', async (conn) => { conns.push(conn) })
   t.teardown(() => app.close())

@@ -1,6 +1,7 @@
 import t, { type Test } from 'tap'
 import linefy, { contentLength, ndjson, plugin, type LinefyInstance, type LinefyOptions } from '../index.js'
-import { rpc, socketPair, injectLines } from './helpers/util.js'
+import { rpc, injectLines } from './helpers/util.js'
+import { socketPair } from './helpers/wire.js'
 
 type Setup = (app: LinefyInstance) => void
 
@@ -69,10 +70,10 @@ t.test('NDJSON (the default framing)', async (t) => {
     sock.send(b.slice(10) + '\n' + 'x'.repeat(40))
     sock.send('x'.repeat(40))
     sock.send('x'.repeat(40) + '\n' + JSON.stringify(rpc(3, 'echo', [3])) + '\n')
-    t.same(JSON.parse(await sock.nextLine()), { jsonrpc: '2.0', id: 1, result: [1] })
-    t.same(JSON.parse(await sock.nextLine()), { jsonrpc: '2.0', id: 2, result: [2] })
-    t.match(JSON.parse(await sock.nextLine()), { id: null, error: { code: -32600 } }, 'the partial line was cut off at the limit')
-    t.same(JSON.parse(await sock.nextLine()), { jsonrpc: '2.0', id: 3, result: [3] }, 'resynchronised at the next newline')
+    t.same(await sock.lines.next(), { jsonrpc: '2.0', id: 1, result: [1] })
+    t.same(await sock.lines.next(), { jsonrpc: '2.0', id: 2, result: [2] })
+    t.match(await sock.lines.next(), { id: null, error: { code: -32600 } }, 'the partial line was cut off at the limit')
+    t.same(await sock.lines.next(), { jsonrpc: '2.0', id: 3, result: [3] }, 'resynchronised at the next newline')
   })
 
   t.test('a last line without its newline is served when the client ends', async (t) => {
@@ -84,7 +85,7 @@ t.test('NDJSON (the default framing)', async (t) => {
     app.serve(sock.server)
     sock.send(JSON.stringify(rpc(1, 'echo', [1])))
     sock.end()
-    t.same(JSON.parse(await sock.nextLine()), { jsonrpc: '2.0', id: 1, result: [1] })
+    t.same(await sock.lines.next(), { jsonrpc: '2.0', id: 1, result: [1] })
     await sock.ended
   })
 
@@ -99,7 +100,7 @@ t.test('NDJSON (the default framing)', async (t) => {
     t.teardown(() => sock.server.destroy())
     app.serve(sock.server)
     sock.send(JSON.stringify(rpc(1, 'echo', [1])) + '\n')
-    t.equal(await sock.nextLine(), '{"jsonrpc":"2.0","id":1,"result":[1]}')
+    t.equal(await sock.lines.nextLine(), '{"jsonrpc":"2.0","id":1,"result":[1]}')
   })
 })
 
@@ -119,7 +120,7 @@ t.test('Content-Length framing, swapped in with one register call', async (t) =>
     const expected = `Content-Length: ${Buffer.byteLength(reply)}\r\n\r\n${reply}`
     app.serve(sock.server)
     sock.send(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
-    t.equal(await sock.output((out) => out.length >= expected.length), expected)
+    t.equal(await sock.lines.output((out) => out.length >= expected.length), expected)
   })
 
   t.test('a message without a Content-Length header answers -32700 and ends the connection', async (t) => {
@@ -132,7 +133,7 @@ t.test('Content-Length framing, swapped in with one register call', async (t) =>
     sock.send('Content-Type: application/json\r\n\r\n{}')
     await sock.ended
     sock.server.destroy()
-    const text = await sock.output(() => true)
+    const text = await sock.lines.output(() => true)
     t.match(text, /^Content-Length: \d+\r\n\r\n/)
     t.match(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)), { id: null, error: { code: -32700, message: 'malformed frame: missing Content-Length header' } })
   })

@@ -2,7 +2,8 @@ import type { Socket } from 'node:net'
 import { join } from 'node:path'
 import t from 'tap'
 import linefy, { type Connection } from '../index.js'
-import { connect, deferred, tempDir, until, whenClosed } from './helpers/wire.js'
+import { deferred, tempDir, waitFor, whenClosed } from './helpers/util.js'
+import { connect } from './helpers/wire.js'
 
 t.test('a client that shuts its write side after sending gets every reply, then the end', async (t) => {
   const path = join(tempDir(t), 'd.sock')
@@ -26,7 +27,7 @@ t.test('a client that shuts its write side after sending gets every reply, then 
   const signal = await started.promise
   const conn = await first.promise
   // the daemon has seen the end of input before the slow request finishes
-  await until(conn.stream as Socket, 'end', 'the daemon to read EOF')
+  await waitFor(conn.stream as Socket, 'end', 'the daemon to read EOF')
   release.resolve()
   t.same([await c.lines.next(), await c.lines.next(), await c.lines.next()], [
     { jsonrpc: '2.0', id: 1, result: 'slow' },

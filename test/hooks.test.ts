@@ -1,6 +1,7 @@
 import t from 'tap'
 import linefy, { type Connection, type Request } from '../index.js'
-import { captureLogger, deferred, rpc, settle, socketPair, injectLines } from './helpers/util.js'
+import { captureLogger, deferred, rpc, settle, injectLines } from './helpers/util.js'
+import { socketPair } from './helpers/wire.js'
 
 type Trace = { trace: string[] }
 const trace = (req: Request) => (req.params as Trace).trace
@@ -214,7 +215,7 @@ t.test('an onConnection hook can refuse a served connection: it is closed unread
   app.serve(sock.server)
   await closed
   t.notOk(ran)
-  t.same(sock.lines, [])
+  t.same(sock.lines.all, [])
   t.equal(app.activity.connections, 0)
 })
 
@@ -230,7 +231,7 @@ t.test('a served connection is read once onConnection hooks pass', async (t) => 
   app.serve(sock.server)
   sock.send(JSON.stringify(rpc(1, 'm')) + '\n')
   gate.resolve()
-  t.same(JSON.parse(await sock.nextLine()), { jsonrpc: '2.0', id: 1, result: 'served' })
+  t.same(await sock.lines.next(), { jsonrpc: '2.0', id: 1, result: 'served' })
 })
 
 t.test('a failing onDisconnect hook is only logged', async (t) => {
@@ -256,9 +257,9 @@ t.test('conn.notify pushes a notification to the client', async (t) => {
   t.teardown(() => sock.server.destroy())
   app.serve(sock.server)
   sock.send(JSON.stringify(rpc(1, 'work')) + '\n')
-  t.same(JSON.parse(await sock.nextLine()), { jsonrpc: '2.0', method: 'progress', params: { pct: 50 } })
-  t.same(JSON.parse(await sock.nextLine()), { jsonrpc: '2.0', method: 'ping' })
-  t.same(JSON.parse(await sock.nextLine()), { jsonrpc: '2.0', id: 1, result: 'done' })
+  t.same(await sock.lines.next(), { jsonrpc: '2.0', method: 'progress', params: { pct: 50 } })
+  t.same(await sock.lines.next(), { jsonrpc: '2.0', method: 'ping' })
+  t.same(await sock.lines.next(), { jsonrpc: '2.0', id: 1, result: 'done' })
 })
 
 t.test('conn.notify on an injected connection does not crash the process', async (t) => {

@@ -2,7 +2,8 @@ import { PassThrough } from 'node:stream'
 import { join } from 'node:path'
 import t from 'tap'
 import linefy from '../index.js'
-import { deferred, Lines, tempDir } from './helpers/wire.js'
+import { deferred, tempDir } from './helpers/util.js'
+import { Lines } from './helpers/wire.js'
 
 t.test('listen({ stdio: true }) takes injected streams', async (t) => {
   const app = linefy()

@@ -5,19 +5,27 @@ import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import linefy from '../index.js'
-import { LineClient, startFixture, tempDir } from './helpers/line-client.js'
+import { tempDir, whenClosed } from './helpers/util.js'
+import { runFixture } from './helpers/process.js'
+import { connect } from './helpers/wire.js'
 
 // The full sizes of the issue run under `npm run test:stress`.
 const STRESS = process.env.LINEFY_STRESS === '1'
 const MiB = 1024 * 1024
+// how long a wait for replies may take: these tests load the daemon on purpose
+const WAIT = 30_000
 
 async function daemon (t: Parameters<typeof tempDir>[0], opts: Record<string, unknown> = {}) {
   const path = join(tempDir(t), 'd.sock')
-  const fixture = await startFixture(t, 'reliability-server.mjs', [path], { LINEFY_OPTS: JSON.stringify(opts) }, ['--expose-gc'])
-  const admin = await LineClient.connect(path)
-  t.teardown(() => admin.close())
-  const memory = async () => await admin.call({ type: 'memory' }) as { rss: number, heapUsed: number, arrayBuffers: number }
-  const stats = async () => await admin.call({ type: 'stats' }) as { framesRead: number, busiest: number, connections: number }
+  const fixture = runFixture(t, 'reliability-server.mjs', [path], {
+    env: { ...process.env, LINEFY_OPTS: JSON.stringify(opts) },
+    nodeArgs: ['--expose-gc'],
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
+  await fixture.stdout.nextLine() // it prints one line once it listens
+  const admin = await connect(path, t)
+  const memory = async () => await admin.request({ type: 'memory' }, WAIT) as { rss: number, heapUsed: number, arrayBuffers: number }
+  const stats = async () => await admin.request({ type: 'stats' }, WAIT) as { framesRead: number, busiest: number, connections: number }
   return { path, ...fixture, admin, memory, stats }
 }
 
@@ -29,24 +37,24 @@ t.test('serves many concurrent connections with every reply correct and matched,
   const d = await daemon(t)
   const before = await d.memory()
 
-  const clients = await Promise.all(Array.from({ length: conns }, () => LineClient.connect(d.path)))
+  const clients = await Promise.all(Array.from({ length: conns }, () => connect(d.path, t)))
   for (const [c, client] of clients.entries()) {
     for (let i = 0; i < calls; i++) client.send(echo(i, `${c}:${i}`))
   }
-  await clients[0].waitFor(calls)
+  await clients[0].lines.count(calls, WAIT)
   const during = await d.memory()
-  await Promise.all(clients.map((c) => c.waitFor(calls, 120_000)))
+  await Promise.all(clients.map((c) => c.lines.count(calls, 120_000)))
 
   let wrong = 0
   for (const [c, client] of clients.entries()) {
-    client.replies.forEach((r, i) => {
+    client.lines.parsed().forEach((r, i) => {
       if (r.id !== i || (r.result as { x?: unknown })?.x !== `${c}:${i}`) wrong++
     })
   }
   t.equal(wrong, 0, `all ${conns * calls} replies correct, in order, matched to their ids`)
 
-  for (const c of clients) c.close()
-  await Promise.all(clients.map((c) => c.closed))
+  for (const c of clients) c.socket.destroy()
+  await Promise.all(clients.map((c) => whenClosed(c.socket)))
   let s = await d.stats()
   while (s.connections > 1) s = await d.stats()
   const after = await d.memory()
@@ -75,7 +83,7 @@ t.test('a client that writes without reading is throttled, memory stays bounded,
   let s = await d.stats()
   while (s.busiest !== last) {
     last = s.busiest
-    const fast = await d.admin.call(echo(7, 'still served'))
+    const fast = await d.admin.request(echo(7, 'still served'), WAIT)
     if ((fast.result as { x: string }).x === 'still served') served++
     s = await d.stats()
   }
@@ -90,8 +98,7 @@ t.test('a client that writes without reading is throttled, memory stays bounded,
 t.test('a 50 MiB line without a newline is refused once and the connection goes on', async (t) => {
   const d = await daemon(t)
   const before = await d.memory()
-  const c = await LineClient.connect(d.path)
-  t.teardown(() => c.close())
+  const c = await connect(d.path, t)
   const chunk = Buffer.alloc(MiB, 'x')
   for (let i = 0; i < 50; i++) {
     if (!c.socket.write(chunk)) await once(c.socket, 'drain')
@@ -99,7 +106,8 @@ t.test('a 50 MiB line without a newline is refused once and the connection goes 
   const during = await d.memory()
   c.socket.write('\n')
   c.send(echo(2, 'after'))
-  const [tooLong, next] = await c.waitFor(2)
+  await c.lines.count(2, WAIT)
+  const [tooLong, next] = c.lines.parsed()
   t.equal((tooLong.error as { code: number }).code, -32600)
   t.match((tooLong.error as { message: string }).message, /maxLineBytes/)
   t.same(next, { jsonrpc: '2.0', id: 2, result: { x: 'after' } })
@@ -110,11 +118,11 @@ t.test('a 50 MiB line without a newline is refused once and the connection goes 
 
 t.test('a writer sending one byte at a time is answered', async (t) => {
   const d = await daemon(t)
-  const c = await LineClient.connect(d.path)
-  t.teardown(() => c.close())
+  const c = await connect(d.path, t)
   const bytes = Buffer.from(JSON.stringify(echo(3, 'drip')) + '\n' + JSON.stringify(echo(4, 'drop')) + '\r\n')
   for (const b of bytes) await new Promise<void>((resolve) => c.socket.write(Buffer.from([b]), () => resolve()))
-  t.same(await c.waitFor(2), [
+  await c.lines.count(2, WAIT)
+  t.same(c.lines.parsed(), [
     { jsonrpc: '2.0', id: 3, result: { x: 'drip' } },
     { jsonrpc: '2.0', id: 4, result: { x: 'drop' } }
   ])
@@ -122,19 +130,17 @@ t.test('a writer sending one byte at a time is answered', async (t) => {
 
 t.test('random bytes, invalid UTF-8 and NUL bytes get errors and the next client is served', async (t) => {
   const d = await daemon(t)
-  const c = await LineClient.connect(d.path)
-  t.teardown(() => c.close())
+  const c = await connect(d.path, t)
   const garbage = randomBytes(256 * 1024)
   c.socket.write(Buffer.concat([garbage, Buffer.from('\n\xff\xfe{"bad":1}\n\u0000\n{"jsonrpc":"2.0","id":9,"method":"echo","params":{"x":"\u0000"}}\n', 'latin1')]))
   c.send(echo(5, 'last'))
-  const last = await c.waitForId(5)
+  const last = await c.lines.find((r) => r.id === 5, WAIT)
   t.same(last, { jsonrpc: '2.0', id: 5, result: { x: 'last' } })
-  const others = c.replies.filter((r) => r.id !== 5)
+  const others = c.lines.parsed().filter((r) => r.id !== 5)
   t.ok(others.length >= 3, 'each garbage line got its own reply')
   t.ok(others.every((r) => r.error !== undefined), 'garbage gets errors, never results')
-  const next = await LineClient.connect(d.path)
-  t.teardown(() => next.close())
-  t.same(await next.call(echo(6, 'next')), { jsonrpc: '2.0', id: 6, result: { x: 'next' } })
+  const next = await connect(d.path, t)
+  t.same(await next.request(echo(6, 'next'), WAIT), { jsonrpc: '2.0', id: 6, result: { x: 'next' } })
 })
 
 t.test('a client killed mid-write leaves the daemon serving', async (t) => {
@@ -148,15 +154,15 @@ t.test('a client killed mid-write leaves the daemon serving', async (t) => {
   let s = await d.stats()
   while (s.connections > 1) s = await d.stats()
   t.equal(s.connections, 1, 'the dead client is gone from the count')
-  t.same(await d.admin.call(echo(8, 'alive')), { jsonrpc: '2.0', id: 8, result: { x: 'alive' } })
+  t.same(await d.admin.request(echo(8, 'alive'), WAIT), { jsonrpc: '2.0', id: 8, result: { x: 'alive' } })
 })
 
 t.test('SIGTERM under load: every line the daemon read gets exactly one reply', async (t) => {
   const conns = STRESS ? 64 : 16
   const perConn = STRESS ? 2000 : 300
   const d = await daemon(t, { closeGraceMs: 5000 })
-  d.admin.close()
-  const clients = await Promise.all(Array.from({ length: conns }, () => LineClient.connect(d.path)))
+  d.admin.socket.destroy()
+  const clients = await Promise.all(Array.from({ length: conns }, () => connect(d.path, t)))
   for (const client of clients) {
     for (let i = 0; i < perConn; i++) {
       client.send(i % 3 === 0
@@ -164,20 +170,19 @@ t.test('SIGTERM under load: every line the daemon read gets exactly one reply', 
         : echo(i, i))
     }
   }
-  await clients[0].waitFor(Math.floor(perConn / 10))
-  const exited = once(d.child, 'exit')
-  d.child.kill('SIGTERM')
-  await Promise.all(clients.map((c) => c.closed))
-  const [code] = await exited
+  await clients[0].lines.count(Math.floor(perConn / 10), WAIT)
+  d.proc.kill('SIGTERM')
+  await Promise.all(clients.map((c) => whenClosed(c.socket)))
+  const { code } = await d.exited
 
-  const report = JSON.parse(d.stdout().split('\n').filter(Boolean).pop() as string) as { framesRead: number }
+  const report = JSON.parse(d.stdout.text.split('\n').filter(Boolean).pop() as string) as { framesRead: number }
   let replies = 0
   let duplicates = 0
   let wrong = 0
   let shuttingDown = 0
   for (const client of clients) {
     const seen = new Set<unknown>()
-    for (const r of client.replies) {
+    for (const r of client.lines.parsed()) {
       if (seen.has(r.id)) duplicates++
       seen.add(r.id)
       replies++

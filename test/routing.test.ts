@@ -1,6 +1,7 @@
 import t, { type Test } from 'tap'
 import linefy, { type LinefyInstance, type LinefyOptions } from '../index.js'
-import { deferred, rpc, socketPair, injectLines } from './helpers/util.js'
+import { deferred, rpc, injectLines } from './helpers/util.js'
+import { socketPair } from './helpers/wire.js'
 
 function app (t: Test, opts: LinefyOptions = {}) {
   const a = linefy(opts)
@@ -27,8 +28,8 @@ t.test('a line that is not valid UTF-8 answers -32700 and the next line is still
   t.teardown(() => sock.server.destroy())
   sock.send(Buffer.concat([Buffer.from('{"jsonrpc":"2.0","id":1,"method":"echo","params":["'), Buffer.from([0xff]), Buffer.from('"]}\n')]))
   sock.send(JSON.stringify(rpc(2, 'echo', [2])) + '\n')
-  t.same(JSON.parse(await sock.nextLine()), { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'parse error: line is not valid UTF-8' } })
-  t.same(JSON.parse(await sock.nextLine()), { jsonrpc: '2.0', id: 2, result: [2] })
+  t.same(await sock.lines.next(), { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'parse error: line is not valid UTF-8' } })
+  t.same(await sock.lines.next(), { jsonrpc: '2.0', id: 2, result: [2] })
 })
 
 t.test('an envelope that is not a JSON-RPC request answers -32600, echoing a valid id', async (t) => {

@@ -3,7 +3,9 @@ import net, { type Socket } from 'node:net'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import linefy, { type Connection, type LinefyInstance, type LinefyOptions } from '../index.js'
-import { connect, connectError, deferred, runFixture, tempDir, until } from './helpers/wire.js'
+import { deferred, tempDir, waitFor } from './helpers/util.js'
+import { runFixture } from './helpers/process.js'
+import { connect, connectError } from './helpers/wire.js'
 
 interface Held { started: Promise<void>, release: () => void, signal: Promise<AbortSignal> }
 
@@ -132,7 +134,7 @@ t.test('a client that floods garbage and never reads is cut off after the grace 
   c.socket.write('not json\n'.repeat(100_000))
   const conn = await first.promise
   // the daemon pauses once its replies back up
-  await until(conn.stream as Socket, 'pause')
+  await waitFor(conn.stream as Socket, 'pause')
   await app.close()
   t.equal(app.activity.connections, 0)
 })
@@ -144,7 +146,7 @@ t.test('SIGTERM to a real daemon: refuses new clients, drains, exits 0, removes 
   const c = await connect(path, t)
   c.send({ jsonrpc: '2.0', id: 'a', method: 'sleep', params: { ms: 200 } })
   await child.stderr.find((m) => m.started === 'a')
-  child.child.kill('SIGTERM')
+  child.proc.kill('SIGTERM')
   await child.stderr.find((m) => m.closing === true)
   t.equal((await connectError(path))?.code, 'ECONNREFUSED', 'a new connect is refused while draining')
   t.same(await c.lines.next(), { jsonrpc: '2.0', id: 'a', result: { slept: 200 } })
@@ -161,7 +163,7 @@ t.test('SIGTERM past the grace period: the stuck request is aborted and answered
   const c = await connect(path, t)
   c.send({ jsonrpc: '2.0', id: 'h', method: 'hang' })
   await child.stderr.find((m) => m.started === 'h')
-  child.child.kill('SIGTERM')
+  child.proc.kill('SIGTERM')
   t.same(await c.lines.next(), { jsonrpc: '2.0', id: 'h', error: { code: -32005, message: 'server shutting down' } })
   t.same(await child.stderr.find((m) => m.aborted === 'h'), { aborted: 'h', reason: 'LINEFY_ERR_SHUTTING_DOWN' })
   t.same(await child.exit(), { code: 0, signal: null })

@@ -2,13 +2,15 @@ import { PassThrough } from 'node:stream'
 import pino from 'pino'
 import t from 'tap'
 import linefy, { stdio } from '../index.js'
-import { deferred, Lines, runFixture, until } from './helpers/wire.js'
+import { captureLogger, deferred, waitFor } from './helpers/util.js'
+import { runFixture } from './helpers/process.js'
+import { Lines } from './helpers/wire.js'
 
 const daemonArgs = [JSON.stringify({ stdio: true }), JSON.stringify({ logger: { level: 'debug' } })]
 
 t.test('a child daemon on stdio: stdout carries only replies; stdin EOF exits 0 after the replies', async (t) => {
   const daemon = runFixture(t, 'transport-daemon.mjs', daemonArgs)
-  const stdin = daemon.child.stdin as NodeJS.WritableStream
+  const stdin = daemon.proc.stdin as NodeJS.WritableStream
   stdin.write('{"jsonrpc":"2.0","id":1,"method":"sleep","params":{"ms":50}}\n')
   await daemon.stderr.find((m) => m.started === 1)
   stdin.write('not json\n{"jsonrpc":"2.0","id":2,"method":"log","params":["hi"]}\n{"jsonrpc":"2.0","method":"echo","params":["a notification"]}\n')
@@ -25,10 +27,10 @@ t.test('a child daemon on stdio: stdout carries only replies; stdin EOF exits 0 
 
 t.test('SIGTERM with stdin still open: in-flight replies are written, then the process exits 0', async (t) => {
   const daemon = runFixture(t, 'transport-daemon.mjs', daemonArgs)
-  const stdin = daemon.child.stdin as NodeJS.WritableStream
+  const stdin = daemon.proc.stdin as NodeJS.WritableStream
   stdin.write('{"jsonrpc":"2.0","id":"s","method":"sleep","params":{"ms":50}}\n')
   await daemon.stderr.find((m) => m.started === 's')
-  daemon.child.kill('SIGTERM')
+  daemon.proc.kill('SIGTERM')
   t.same(await daemon.stdout.next(), { jsonrpc: '2.0', id: 's', result: { slept: 50 } })
   t.same(await daemon.exit(), { code: 0, signal: null })
 })
@@ -59,11 +61,11 @@ t.test('injected streams: the same pipeline, and the app closes when the input e
 t.test('a broken output (the parent went away) closes the app quietly', async (t) => {
   const input = new PassThrough()
   const output = new PassThrough()
-  const records: any[] = []
-  const app = linefy({ logger: pino({ level: 'trace' }, { write: (s: string) => records.push(JSON.parse(s)) }) })
+  const { log, records } = captureLogger('trace')
+  const app = linefy({ logger: log })
   app.register(stdio, { input, output })
   await app.ready()
-  const closed = until(input, 'pause', 'stdin to be let go')
+  const closed = waitFor(input, 'pause', 'stdin to be let go')
   output.destroy(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }))
   await closed
   await app.close()
@@ -85,8 +87,8 @@ t.test('a logger writing to stdout is refused in stdio mode', async (t) => {
 
 t.test('an input error is a warning, and the app closes', async (t) => {
   const input = new PassThrough()
-  const records: any[] = []
-  const app = linefy({ logger: pino({ level: 'info' }, { write: (s: string) => records.push(JSON.parse(s)) }) })
+  const { log, records } = captureLogger('info')
+  const app = linefy({ logger: log })
   const closed = deferred()
   app.addHook('onClose', async () => closed.resolve())
   app.register(stdio, { input, output: new PassThrough() })
@@ -106,7 +108,7 @@ t.test('backpressure reaches stdin: a stalled connection stops reading its input
   app.register(stdio, { input, output })
   await app.ready()
   const lines = new Lines(output)
-  const paused = until(input, 'pause', 'stdin to be paused')
+  const paused = waitFor(input, 'pause', 'stdin to be paused')
   for (let i = 0; i < 5000; i++) input.write('{"jsonrpc":"2.0","id":1,"method":"slow"}\n')
   await paused
   t.ok(input.readableLength > 0, `the rest waits in stdin (${input.readableLength} bytes)`)

@@ -1,7 +1,7 @@
 import type { AddressInfo, Server, Socket } from 'node:net'
-import pino from 'pino'
 import t from 'tap'
 import linefy, { tcp, type LinefyInstance } from '../index.js'
+import { captureLogger } from './helpers/util.js'
 import { connect } from './helpers/wire.js'
 
 function app (t: { teardown: (fn: () => unknown) => void }): LinefyInstance {
@@ -49,8 +49,8 @@ t.test('a bad port is an option error', async (t) => {
 })
 
 t.test('an accept failure (EMFILE and the like) is logged, and the daemon goes on', async (t) => {
-  const records: any[] = []
-  const a = linefy({ logger: pino({ level: 'error' }, { write: (l: string) => records.push(JSON.parse(l)) }) })
+  const { log, records } = captureLogger('error')
+  const a = linefy({ logger: log })
   a.method('echo', async (req) => req.params)
   t.teardown(() => a.close())
   let server: Server | null = null

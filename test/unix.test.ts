@@ -3,7 +3,9 @@ import net from 'node:net'
 import { join, relative } from 'node:path'
 import t, { type Test } from 'tap'
 import linefy, { unix, type LinefyInstance } from '../index.js'
-import { connect, connectError, deferred, runFixture, tempDir, until } from './helpers/wire.js'
+import { deferred, tempDir, waitFor } from './helpers/util.js'
+import { runFixture } from './helpers/process.js'
+import { connect, connectError } from './helpers/wire.js'
 
 function app (t: Test): LinefyInstance {
   const a = linefy()
@@ -16,7 +18,7 @@ function app (t: Test): LinefyInstance {
 async function staleSocket (path: string): Promise<void> {
   const tmp = path + '.b'
   const s = net.createServer().listen(tmp)
-  await until(s, 'listening')
+  await waitFor(s, 'listening')
   linkSync(tmp, path)
   await new Promise((resolve) => s.close(resolve))
 }
@@ -199,8 +201,8 @@ t.test('a stopped daemon whose backlog is full still counts as live: its socket 
   const path = join(dir, 'd.sock')
   const daemon = runFixture(t, 'transport-daemon.mjs', [JSON.stringify({ path })])
   await daemon.stderr.find((m) => m.ready === true)
-  daemon.child.kill('SIGSTOP')
-  t.teardown(() => { daemon.child.kill('SIGCONT') })
+  daemon.proc.kill('SIGSTOP')
+  t.teardown(() => { daemon.proc.kill('SIGCONT') })
   // the kernel completes connects until the listen backlog is full, then says EAGAIN
   const pending: net.Socket[] = []
   t.teardown(() => { for (const s of pending) s.destroy() })
@@ -214,8 +216,8 @@ t.test('a stopped daemon whose backlog is full still counts as live: its socket 
   await t.rejects(app(t).listen({ path }), { code: 'LINEFY_ERR_ADDR_IN_USE' })
   t.ok(lstatSync(path).isSocket(), 'the stopped daemon keeps its socket')
   for (const s of pending) s.destroy()
-  daemon.child.kill('SIGCONT')
-  daemon.child.kill('SIGTERM')
+  daemon.proc.kill('SIGCONT')
+  daemon.proc.kill('SIGTERM')
   t.same(await daemon.exit(), { code: 0, signal: null })
 })
 

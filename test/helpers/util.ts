@@ -1,6 +1,25 @@
-import { Duplex, PassThrough, Writable } from 'node:stream'
+import { once, type EventEmitter } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
 import pino, { type Logger } from 'pino'
 import type { LinefyInstance, Reply } from '../../index.js'
+
+/** What the helpers need of a tap test: a place to register cleanup. */
+export interface Teardown { teardown: (fn: () => unknown) => void }
+
+/** A fresh, short temp dir (unix socket paths must stay under ~100 bytes), removed at teardown. */
+export function tempDir (t: Teardown): string {
+  const dir = mkdtempSync(join(tmpdir(), 'lfy-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** A socket path inside a fresh temp dir. */
+export function tempSocket (t: Teardown, name = 'd.sock'): string {
+  return join(tempDir(t), name)
+}
 
 export interface Deferred<T> {
   promise: Promise<T>
@@ -21,6 +40,29 @@ export function settle (): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve))
 }
 
+/** Waits for one event, bounded: a test waiting for an event that never comes fails instead of hanging. */
+export async function waitFor<T = unknown[]> (emitter: EventEmitter, event: string, what = event, ms = 10_000): Promise<T> {
+  const ac = new AbortController()
+  const timer = setTimeout(() => ac.abort(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)
+  try {
+    return await once(emitter, event, { signal: ac.signal }) as T
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Asks `probe` again until it answers true, at most `attempts` times: for state no event announces. */
+export async function poll (probe: () => Promise<boolean>, attempts = 1000): Promise<void> {
+  for (let i = 0; i < attempts; i++) if (await probe()) return
+  throw new Error(`condition not met after ${attempts} attempts`)
+}
+
+/** Resolves once a stream has closed, at once if it already has; errors on the way are expected. */
+export function whenClosed (stream: { closed: boolean, once: (e: 'close', fn: () => void) => unknown }): Promise<void> {
+  if (stream.closed) return Promise.resolve()
+  return new Promise((resolve) => { stream.once('close', resolve) })
+}
+
 export function rpc (id: string | number | null | undefined, method: string, params?: unknown): Record<string, unknown> {
   const msg: Record<string, unknown> = { jsonrpc: '2.0', method }
   if (id !== undefined) msg.id = id
@@ -28,14 +70,18 @@ export function rpc (id: string | number | null | undefined, method: string, par
   return msg
 }
 
-export interface LogRecord {
-  level: number
-  msg?: string
-  err?: { message: string, stack: string, type: string }
-  [key: string]: unknown
+/**
+ * app.inject() with raw lines, typed as the list it resolves to: the
+ * instance typing tries the `object` overload first, which an array matches.
+ */
+export function injectLines (app: LinefyInstance, lines: Array<string | object>): Promise<Array<Reply | undefined>> {
+  return app.inject(lines) as unknown as Promise<Array<Reply | undefined>>
 }
 
-/** A pino logger at `level` whose records the test can read back. */
+/** One pino record, parsed: `level` and `msg` as pino writes them, anything else as the test reads it. */
+export type LogRecord = { level: number, msg?: string } & Record<string, any>
+
+/** A pino logger at `level` whose records the test can read back, each as soon as it is written. */
 export function captureLogger (level = 'trace'): { log: Logger, records: LogRecord[] } {
   const records: LogRecord[] = []
   const stream = new Writable({
@@ -45,73 +91,4 @@ export function captureLogger (level = 'trace'): { log: Logger, records: LogReco
     }
   })
   return { log: pino({ level }, stream), records }
-}
-
-/**
- * An in-memory socket: `server` goes to app.serve(), the test writes what the
- * client sends with `send` and reads what the server wrote from `lines`.
- */
-export interface SocketPair {
-  server: Duplex
-  send: (s: string | Buffer) => void
-  end: () => void
-  /** Complete lines the server wrote so far. */
-  lines: string[]
-  nextLine: () => Promise<string>
-  /** Resolves with everything written so far once `done(output)` holds. */
-  output: (done: (out: string) => boolean) => Promise<string>
-  ended: Promise<void>
-}
-
-export function socketPair (): SocketPair {
-  const toServer = new PassThrough()
-  const toClient = new PassThrough()
-  const server = Duplex.from({ readable: toServer, writable: toClient })
-  const lines: string[] = []
-  const waiters: Array<(line: string) => void> = []
-  let consumed = 0
-  let partial = ''
-  let raw = ''
-  const watchers: Array<() => void> = []
-  toClient.on('data', (chunk: Buffer) => {
-    raw += chunk.toString()
-    for (const w of watchers.slice()) w()
-    partial += chunk.toString()
-    let nl = partial.indexOf('\n')
-    while (nl !== -1) {
-      lines.push(partial.slice(0, nl))
-      partial = partial.slice(nl + 1)
-      nl = partial.indexOf('\n')
-    }
-    while (waiters.length > 0 && consumed < lines.length) (waiters.shift() as (line: string) => void)(lines[consumed++])
-  })
-  const ended = new Promise<void>((resolve) => toClient.on('end', resolve))
-  return {
-    server,
-    send: (s) => toServer.write(s),
-    end: () => toServer.end(),
-    lines,
-    nextLine: () => consumed < lines.length
-      ? Promise.resolve(lines[consumed++])
-      : new Promise((resolve) => waiters.push(resolve)),
-    output: (done) => new Promise((resolve) => {
-      const check = () => {
-        if (!done(raw)) return false
-        watchers.splice(watchers.indexOf(check), 1)
-        resolve(raw)
-        return true
-      }
-      watchers.push(check)
-      check()
-    }),
-    ended
-  }
-}
-
-/**
- * app.inject() with raw lines, typed as the list it resolves to: the
- * instance typing tries the `object` overload first, which an array matches.
- */
-export function injectLines (app: LinefyInstance, lines: Array<string | object>): Promise<Array<Reply | undefined>> {
-  return app.inject(lines) as unknown as Promise<Array<Reply | undefined>>
 }

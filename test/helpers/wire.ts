@@ -1,143 +1,177 @@
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
-import { once, type EventEmitter } from 'node:events'
-import { mkdtempSync, rmSync } from 'node:fs'
-import net from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import type { Readable, Writable } from 'node:stream'
-import { fileURLToPath } from 'node:url'
+import net, { type Server, type Socket } from 'node:net'
+import { Duplex, PassThrough, type Readable } from 'node:stream'
+import { StringDecoder } from 'node:string_decoder'
+import type { LinefyInstance } from '../../index.js'
+import { waitFor, type Teardown } from './util.js'
 
-export const fixtures = fileURLToPath(new URL('../../fixtures/', import.meta.url))
-
-interface Teardown { teardown: (fn: () => unknown) => void }
-
-/** A fresh directory per test, short enough for socket paths, removed afterwards. */
-export function tempDir (t: Teardown): string {
-  const dir = mkdtempSync(join(tmpdir(), 'lfy-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
-
-/** once(), bounded: a test that waits for an event that never comes fails instead of hanging. */
-export async function until<T = unknown[]> (emitter: EventEmitter, event: string, what = event, ms = 10_000): Promise<T> {
-  const ac = new AbortController()
-  const timer = setTimeout(() => ac.abort(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)
-  try {
-    return await once(emitter, event, { signal: ac.signal }) as T
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-/** Resolves once a stream has closed, at once if it already has; errors on the way are expected. */
-export function whenClosed (stream: { closed: boolean, once: (e: 'close', fn: () => void) => unknown }): Promise<void> {
-  if (stream.closed) return Promise.resolve()
-  return new Promise((resolve) => { stream.once('close', resolve) })
-}
-
-/** A promise and the functions that settle it. */
-export function deferred<T = void> (): { promise: Promise<T>, resolve: (v: T) => void, reject: (e: unknown) => void } {
-  let resolve!: (v: T) => void
-  let reject!: (e: unknown) => void
-  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej })
-  return { promise, resolve, reject }
-}
-
-/** Reads NDJSON lines off a stream, in order. */
+/**
+ * The tests' one line reader: it reads a Readable, or whatever is `push`ed to
+ * it, and lets the test wait for lines. It is written apart from linefy's own
+ * framing (src/lines.ts, plugins/ndjson.ts) so that it cannot share their bugs.
+ * Every wait is bounded, so a line that never comes fails the test instead of
+ * hanging it, and rejects at once if the stream ends first.
+ */
 export class Lines {
+  /** Every complete line so far, without its newline. */
   readonly all: string[] = []
+  /** The stream ended or closed: no more lines will come. */
   ended = false
-  private buf = ''
-  private read = 0
-  private waiter: (() => void) | null = null
+  private rest = ''
+  private taken = 0
+  private readonly decoder = new StringDecoder('utf8')
+  private readonly waiters = new Set<() => boolean>()
 
-  constructor (stream: Readable) {
+  constructor (stream?: Readable) {
+    if (stream === undefined) return
     stream.setEncoding('utf8')
-    stream.on('data', (s: string) => {
-      this.buf += s
-      let nl: number
-      while ((nl = this.buf.indexOf('\n')) !== -1) {
-        this.all.push(this.buf.slice(0, nl))
-        this.buf = this.buf.slice(nl + 1)
-      }
-      this.wake()
-    })
-    stream.on('end', () => { this.ended = true; this.wake() })
-    stream.on('close', () => { this.ended = true; this.wake() })
+    stream.on('data', (s: string) => this.push(s))
+    const end = (): void => { this.ended = true; this.wake() }
+    stream.on('end', end)
+    stream.on('close', end)
     stream.on('error', () => {})
   }
 
-  /** The next line, parsed; rejects if the stream ends first or nothing comes in time. */
+  push (chunk: Buffer | string): void {
+    const text = this.rest + (typeof chunk === 'string' ? chunk : this.decoder.write(chunk))
+    let start = 0
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+      this.all.push(text.slice(start, nl))
+      start = nl + 1
+    }
+    this.rest = text.slice(start)
+    this.wake()
+  }
+
+  /** Everything read so far, exactly as it came, an unfinished last line included. */
+  get text (): string {
+    return this.all.map((l) => l + '\n').join('') + this.rest
+  }
+
+  /** Every line so far, parsed. */
+  parsed (): any[] {
+    return this.all.map((l) => JSON.parse(l))
+  }
+
+  /** The next line not yet taken, as it came. */
+  async nextLine (ms = 10_000): Promise<string> {
+    await this.wait(() => this.all.length > this.taken, 'a line', ms)
+    return this.all[this.taken++] as string
+  }
+
+  /** The next line not yet taken, parsed. */
   async next (ms = 10_000): Promise<any> {
-    await this.wait(() => this.all.length > this.read || this.ended, ms, 'a line')
-    if (this.all.length === this.read) throw new Error(`stream ended after ${this.read} lines`)
-    return JSON.parse(this.all[this.read++])
+    return JSON.parse(await this.nextLine(ms))
+  }
+
+  /** Resolves with every line so far once there are at least `n`. */
+  async count (n: number, ms = 10_000): Promise<string[]> {
+    await this.wait(() => this.all.length >= n, `${n} lines`, ms)
+    return this.all
+  }
+
+  /** The first line, read or still to come, that `re` matches. */
+  async match (re: RegExp, ms = 10_000): Promise<string> {
+    return await this.first((l) => re.test(l) ? { value: l } : undefined, `a line matching ${re}`, ms)
   }
 
   /** The first line, read or still to come, that parses to something `match` accepts. */
   async find (match: (msg: any) => boolean, ms = 10_000): Promise<any> {
-    let found: any
-    const scan = (): boolean => this.all.some((l) => {
+    return await this.first((l) => {
+      let msg: unknown
       try {
-        found = JSON.parse(l)
+        msg = JSON.parse(l)
       } catch {
-        return false
+        return undefined
       }
-      return match(found) === true
-    })
-    await this.wait(() => scan() || this.ended, ms, 'a matching line')
-    if (!scan()) throw new Error(`stream ended without a matching line: ${this.all.join('\n')}`)
-    return found
+      return match(msg) === true ? { value: msg } : undefined
+    }, 'a matching line', ms)
   }
 
-  /** Resolves once the peer ended the stream, with the lines not yet taken. */
+  /** Resolves with everything read so far once `done` holds for it. */
+  async output (done: (text: string) => boolean, ms = 10_000): Promise<string> {
+    await this.wait(() => done(this.text), 'the output expected', ms)
+    return this.text
+  }
+
+  /** Resolves once the stream has ended, with the lines not yet taken, parsed. */
   async end (ms = 10_000): Promise<any[]> {
-    await this.wait(() => this.ended, ms, 'the end of the stream')
-    return this.all.slice(this.read).map((l) => JSON.parse(l))
+    await this.wait(() => this.ended, 'the end of the stream', ms)
+    return this.all.slice(this.taken).map((l) => JSON.parse(l))
   }
 
-  private wait (ready: () => boolean, ms: number, what: string): Promise<void> {
-    if (ready()) return Promise.resolve()
+  private async first<T> (pick: (line: string) => { value: T } | undefined, what: string, ms: number): Promise<T> {
+    let scanned = 0
+    let found: { value: T } | undefined
+    await this.wait(() => {
+      while (found === undefined && scanned < this.all.length) found = pick(this.all[scanned++] as string)
+      return found !== undefined
+    }, what, ms)
+    return (found as { value: T }).value
+  }
+
+  private wait (ready: () => boolean, what: string, ms: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ${what} after ${ms} ms (${this.all.length} lines)`)), ms)
-      this.waiter = () => {
-        if (!ready()) return
-        clearTimeout(timer)
-        this.waiter = null
-        resolve()
+      const settled = (): boolean => {
+        if (ready()) resolve()
+        else if (this.ended) reject(new Error(`the stream ended before ${what}${this.tail()}`))
+        else return false
+        return true
       }
+      if (settled()) return
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter)
+        reject(new Error(`no ${what} after ${ms} ms${this.tail()}`))
+      }, ms)
+      const waiter = (): boolean => {
+        if (!settled()) return false
+        clearTimeout(timer)
+        return true
+      }
+      this.waiters.add(waiter)
     })
   }
 
   private wake (): void {
-    if (this.waiter !== null) this.waiter()
+    for (const waiter of this.waiters) if (waiter()) this.waiters.delete(waiter)
+  }
+
+  /** The last few lines, for an error message. */
+  private tail (): string {
+    const last = this.all.slice(-5).map((l) => l.length > 200 ? l.slice(0, 200) + '...' : l)
+    return ` (${this.all.length} lines${last.length > 0 ? ', ending:\n' + last.join('\n') : ''})`
   }
 }
 
 export interface Client {
-  socket: net.Socket
+  socket: Socket
   lines: Lines
+  /** Writes one message as a line: a string as it is, anything else as JSON. */
   send: (msg: unknown) => void
+  /** Sends one message and resolves with the next line, parsed. */
+  request: (msg: unknown, ms?: number) => Promise<any>
+  /** Sends a JSON-RPC request and resolves with the whole reply, parsed. */
   call: (method: string, params?: unknown, id?: number) => Promise<any>
 }
 
 let ids = 0
 
-/** A raw NDJSON client over a real socket. */
+/** A raw NDJSON client over a real socket (a unix path or TCP host and port); destroyed at teardown if `t` is given. */
 export async function connect (to: string | { host: string, port: number }, t?: Teardown): Promise<Client> {
   const socket = typeof to === 'string' ? net.connect(to) : net.connect(to.port, to.host)
-  await until(socket, 'connect')
+  await waitFor(socket, 'connect')
   if (t !== undefined) t.teardown(() => socket.destroy())
   const lines = new Lines(socket)
   const send = (msg: unknown): void => { socket.write((typeof msg === 'string' ? msg : JSON.stringify(msg)) + '\n') }
+  const request = async (msg: unknown, ms?: number): Promise<any> => {
+    send(msg)
+    return await lines.next(ms)
+  }
   return {
     socket,
     lines,
     send,
-    async call (method, params, id = ++ids) {
-      send({ jsonrpc: '2.0', id, method, params })
-      return await lines.next()
-    }
+    request,
+    call: async (method, params, id = ++ids) => await request({ jsonrpc: '2.0', id, method, params })
   }
 }
 
@@ -150,47 +184,54 @@ export async function connectError (path: string): Promise<NodeJS.ErrnoException
   })
 }
 
-export interface Child {
-  child: ChildProcess
-  stdout: Lines
-  stderr: Lines
-  exit: (ms?: number) => Promise<{ code: number | null, signal: NodeJS.Signals | null }>
+/** Serves `app` on a real unix socket at `path` through the unix transport; closed at teardown. */
+export async function serveOn (t: Teardown, app: LinefyInstance, path: string): Promise<void> {
+  t.teardown(() => app.close())
+  await app.listen({ path })
 }
 
-export interface FixtureOptions extends SpawnOptions {
-  /** Exec node from a shell that sets LISTEN_PID to the pid node will have, as systemd does. */
-  ownListenPid?: boolean
+/** A hand-written peer listening on `path`: `onConnection` gets each raw socket; all closed at teardown. */
+export async function rawServer (t: Teardown, path: string, onConnection: (s: Socket) => void): Promise<Server> {
+  const sockets = new Set<Socket>()
+  const server = net.createServer((s) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+    onConnection(s)
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(path, () => resolve())
+  })
+  t.teardown(() => {
+    for (const s of sockets) s.destroy()
+    server.close()
+  })
+  return server
 }
 
-/** Runs a fixture script with node; killed at teardown if still running. */
-export function runFixture (t: Teardown, script: string, args: string[] = [], options: FixtureOptions = {}): Child {
-  const { ownListenPid, ...spawnOptions } = options
-  const argv = [join(fixtures, script), ...args]
-  const child = ownListenPid === true
-    ? spawn('/bin/sh', ['-c', 'LISTEN_PID=$$ exec "$0" "$@"', process.execPath, ...argv], { stdio: ['pipe', 'pipe', 'pipe'], ...spawnOptions })
-    : spawn(process.execPath, argv, { stdio: ['pipe', 'pipe', 'pipe'], ...spawnOptions })
-  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
-  const exited = until<[number | null, NodeJS.Signals | null]>(child, 'exit', 'the child to exit', 60_000)
-  exited.catch(() => {})
+/**
+ * An in-memory socket: `server` goes to app.serve(), the test writes what the
+ * client sends with `send` and reads what the server wrote from `lines`.
+ */
+export interface SocketPair {
+  server: Duplex
+  send: (s: string | Buffer) => void
+  end: () => void
+  /** What the server wrote. */
+  lines: Lines
+  /** Resolves once the server has ended its side. */
+  ended: Promise<void>
+}
+
+export function socketPair (): SocketPair {
+  const toServer = new PassThrough()
+  const toClient = new PassThrough()
+  const lines = new Lines(toClient)
   return {
-    child,
-    stdout: new Lines(child.stdout as Readable),
-    stderr: new Lines(child.stderr as Readable),
-    async exit (ms = 10_000) {
-      const timer = setTimeout(() => child.kill('SIGKILL'), ms)
-      try {
-        const [code, signal] = await exited
-        return { code, signal }
-      } finally {
-        clearTimeout(timer)
-      }
-    }
+    server: Duplex.from({ readable: toServer, writable: toClient }),
+    send: (s) => toServer.write(s),
+    end: () => toServer.end(),
+    lines,
+    ended: new Promise<void>((resolve) => toClient.once('end', resolve))
   }
-}
-
-/** A pino destination that keeps every log line, for asserting on levels. */
-export function logSink (): { stream: Writable, records: () => Array<Record<string, any>> } {
-  const chunks: string[] = []
-  const stream = { write (s: string) { chunks.push(s); return true } } as unknown as Writable
-  return { stream, records: () => chunks.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l)) }
 }
