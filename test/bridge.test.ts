@@ -127,3 +127,14 @@ t.test('a host that closes its end stops the bridge', async (t) => {
   s.io.stdin.write('{"jsonrpc":"2.0","id":1,"method":"echo"}\n')
   t.same(await done, { clean: false, lost: 0 })
 })
+
+t.test('a line too long for the bridge to read is still relayed untouched, both ways', async (t) => {
+  const path = await serveDaemon(t)
+  const s = mainIo()
+  const done = bridge(path, s.io.stdin, s.io.stdout, { maxLineBytes: 256 })
+  const big = 'é'.repeat(500)
+  s.io.stdin.write(`{"jsonrpc":"2.0","id":1,"method":"echo","params":["${big}"]}\n`)
+  s.io.stdin.end('{"jsonrpc":"2.0","id":2,"method":"add","params":{"a":1,"b":2}}\n')
+  t.same(await done, { clean: true, lost: 0 })
+  t.same(s.stdout.all.map((l) => JSON.parse(l)), [{ jsonrpc: '2.0', id: 1, result: [big] }, { jsonrpc: '2.0', id: 2, result: 3 }])
+})

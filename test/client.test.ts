@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import linefy from '../index.js'
+import linefy, { contentLength, contentLengthFraming } from '../index.js'
 import { connect, RpcError, type Client } from '../client.js'
 import demo from '../plugins/demo.js'
 import lifecycle from '../plugins/lifecycle.js'
@@ -212,4 +212,39 @@ t.test('connect names the path when no daemon listens there', async (t) => {
   writeFileSync(notSocket, '')
   await t.rejects(connect(notSocket), { code: 'LINEFY_ERR_NOT_RUNNING' }, 'a file nobody listens on')
   await t.rejects(connect(join(notSocket, 'x.sock')), { code: 'ENOTDIR' }, 'other failures pass through')
+})
+
+t.test('a reply over maxReplyBytes fails the pending calls with a clear error and closes, without holding the reply', async (t) => {
+  const path = tempSocket(t)
+  await rawServer(t, path, (socket) => {
+    socket.once('data', () => {
+      // a runaway daemon: one reply line that never ends, in 64 KiB chunks
+      const chunk = Buffer.alloc(64 * 1024, 0x61)
+      const pump = (): void => { while (!socket.destroyed && socket.write(chunk)); }
+      socket.on('drain', pump)
+      socket.on('error', () => {})
+      pump()
+    })
+  })
+  const client = await connect(path, { maxReplyBytes: 1024 * 1024 })
+  const closed = new Promise((resolve) => client.once('close', resolve))
+  await t.rejects(client.call('anything'), { code: -32002, message: /over maxReplyBytes \(1048576\): raise maxReplyBytes in connect\(\)/ })
+  await closed
+  await t.rejects(client.call('after'), { code: -32002 }, 'the connection is closed')
+})
+
+t.test('a client speaks the framing its daemon uses: Content-Length, and fails clearly on a stream it cannot frame', async (t) => {
+  const path = tempSocket(t)
+  const app = linefy()
+  app.register(contentLength)
+  app.method('echo', (req) => req.params)
+  await serveOn(t, app, path)
+  const client = await connect(path, { framing: contentLengthFraming })
+  t.teardown(() => client.close())
+  t.same(await client.call('echo', ['ü', 1]), ['ü', 1])
+
+  const broken = tempSocket(t, 'broken.sock')
+  await rawServer(t, broken, (socket) => { socket.once('data', () => socket.write('Content-Type: nothing\r\n\r\n')) })
+  const other = await connect(broken, { framing: contentLengthFraming })
+  await t.rejects(other.call('x'), { code: -32002, message: /malformed frame: missing Content-Length header/ })
 })

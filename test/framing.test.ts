@@ -138,3 +138,13 @@ t.test('Content-Length framing, swapped in with one register call', async (t) =>
     t.match(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)), { id: null, error: { code: -32700, message: 'malformed frame: missing Content-Length header' } })
   })
 })
+
+t.test('setFraming takes a framing before ready() only', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  t.throws(() => app.setFraming({ name: 'half' } as never), { code: 'LINEFY_ERR_INVALID_OPTION', message: /must have encode\(\) and decoder\(\)/ })
+  t.throws(() => app.setFraming(null as never), { code: 'LINEFY_ERR_INVALID_OPTION' })
+  await app.ready()
+  t.throws(() => app.register(contentLength), { code: 'LINEFY_ERR_PLUGIN_LOADED' })
+  t.throws(() => app.setFraming({ name: 'x', encode: (s: string) => s, decoder: () => ({ push () {}, end () {} }) }), { code: 'LINEFY_ERR_INSTANCE_STARTED', message: /set a framing after ready/ })
+})

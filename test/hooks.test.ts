@@ -274,3 +274,20 @@ t.test('conn.notify on an injected connection does not crash the process', async
   t.same(await app.inject(rpc(1, 'work')), { jsonrpc: '2.0', id: 1, result: 'done' })
   t.equal(pushed, false, 'notify says nothing was pushed: inject has no client to push to')
 })
+
+t.test('a request answered while an async hook is pending runs none of the hooks after it, nor its handler', async (t) => {
+  for (const name of ['onRequest', 'preValidation', 'preHandler'] as const) {
+    const app = linefy()
+    t.teardown(() => app.close())
+    const ran: string[] = []
+    const pending = deferred()
+    app.addHook(name, () => pending.promise)
+    app.addHook(name, () => { ran.push(`second ${name}`) })
+    app.addHook('preHandler', () => { ran.push('preHandler') })
+    app.method('m', { timeout: 15 }, () => { ran.push('handler') })
+    t.match(await app.inject(rpc(1, 'm')), { id: 1, error: { code: -32003 } }, name)
+    pending.resolve()
+    await settle()
+    t.same(ran, [], `nothing ran after the pending ${name} hook`)
+  }
+})

@@ -310,3 +310,28 @@ t.test('plugin() falls back to the function name', async (t) => {
   app.register(plugin(function namedStuck () { return new Promise<void>(() => {}) }))
   await t.rejects(app.ready(), { message: /namedStuck/ })
 })
+
+t.test("avvio's own errors reach the user as LINEFY_ERR_* with avvio's error as the cause", async (t) => {
+  const stuck = linefy({ pluginTimeout: 20 })
+  t.teardown(() => stuck.close())
+  stuck.register(plugin(() => new Promise<void>(() => {}), { name: 'stuck-db' }))
+  const err = await stuck.ready().catch((e: Error) => e) as Error & { code: string, cause: { code: string } }
+  t.match(err, { code: 'LINEFY_ERR_PLUGIN_TIMEOUT', message: /did not finish loading within pluginTimeout .*stuck-db.*raise pluginTimeout/ })
+  t.equal(err.cause.code, 'AVV_ERR_PLUGIN_EXEC_TIMEOUT')
+
+  const app = linefy()
+  t.teardown(() => app.close())
+  const invalid = (() => { try { app.register(42 as never) } catch (e) { return e } })() as Error & { cause: { code: string } }
+  t.match(invalid, { code: 'LINEFY_ERR_PLUGIN_NOT_VALID', message: /async \(app, opts\) => \{\} function/ })
+  t.equal(invalid.cause.code, 'AVV_ERR_PLUGIN_NOT_VALID')
+  await app.ready()
+  t.throws(() => app.register(async () => {}), { code: 'LINEFY_ERR_PLUGIN_LOADED', cause: { code: 'AVV_ERR_ROOT_PLG_BOOTED' } }, 'registering on a booted app')
+})
+
+t.test('a plugin error of its own reaches ready() as it was thrown', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  const boom = Object.assign(new Error('db down'), { code: 'EDB' })
+  app.register(async () => { throw boom })
+  await t.rejects(app.ready(), boom)
+})

@@ -1,11 +1,19 @@
 import type { Readable, Writable } from 'node:stream'
 import { codes, RpcCode } from '../core/errors.js'
 import { errorLine } from '../request/reply.js'
+import { ndjsonFraming } from '../../plugins/ndjson.js'
 import { openSocket } from './client.js'
-import { lineDecoder } from './lines.js'
+import { lineReader } from './lines.js'
 
-// lines are read only to track ids: past this a line is relayed untouched but not read
-const MAX_TRACKED_LINE = 64 * 1024 * 1024
+export interface BridgeOptions {
+  /**
+   * Lines are read only to track ids, and are relayed untouched whatever
+   * their size; past this (default 64 MiB) a line is not read. A request
+   * line that long the daemon refuses anyway; a reply that long leaves its
+   * id waiting, so it is answered -32002 too if the daemon goes away.
+   */
+  maxLineBytes?: number
+}
 
 export interface BridgeResult {
   /** True when stdin ended and the daemon answered everything before closing. */
@@ -22,7 +30,8 @@ function parse (line: string): unknown {
   }
 }
 
-function ignore (): void {}
+// an over-long line is still relayed: only its id goes unread
+function untracked (): void {}
 
 function each (msg: unknown, fn: (m: { jsonrpc?: unknown, id?: unknown, method?: unknown }) => void): void {
   for (const m of Array.isArray(msg) ? msg : [msg]) if (m !== null && typeof m === 'object') fn(m)
@@ -35,20 +44,27 @@ function each (msg: unknown, fn: (m: { jsonrpc?: unknown, id?: unknown, method?:
  * still waiting, so that if the daemon goes away each of them still gets an
  * answer (-32002) instead of hanging the host.
  */
-export async function bridge (path: string, stdin: Readable, stdout: Writable): Promise<BridgeResult> {
+export async function bridge (path: string, stdin: Readable, stdout: Writable, opts: BridgeOptions = {}): Promise<BridgeResult> {
+  const max = opts.maxLineBytes ?? 64 * 1024 * 1024
   const socket = await openSocket(path)
   const waiting = new Map<string, string | number>()
   let stdinEnded = false
   let midLine = false
 
-  const up = lineDecoder(MAX_TRACKED_LINE, (line) => each(parse(line), (m) => {
-    if (m.jsonrpc === '2.0' && typeof m.method === 'string' && (typeof m.id === 'string' || typeof m.id === 'number')) {
-      waiting.set(JSON.stringify(m.id), m.id)
-    }
-  }), ignore)
-  const down = lineDecoder(MAX_TRACKED_LINE, (line) => each(parse(line), (m) => {
-    if (m.method === undefined) waiting.delete(JSON.stringify(m.id))
-  }), ignore)
+  const up = lineReader(ndjsonFraming, max, {
+    line: (line) => each(parse(line), (m) => {
+      if (m.jsonrpc === '2.0' && typeof m.method === 'string' && (typeof m.id === 'string' || typeof m.id === 'number')) {
+        waiting.set(JSON.stringify(m.id), m.id)
+      }
+    }),
+    broken: untracked
+  })
+  const down = lineReader(ndjsonFraming, max, {
+    line: (line) => each(parse(line), (m) => {
+      if (m.method === undefined) waiting.delete(JSON.stringify(m.id))
+    }),
+    broken: untracked
+  })
 
   const onInput = (chunk: Buffer): void => {
     up.push(chunk)

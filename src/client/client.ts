@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events'
 import { connect as netConnect, type Socket } from 'node:net'
 import { codes, RpcCode } from '../core/errors.js'
-import { lineDecoder } from './lines.js'
+import type { Framing } from '../framing/framing.js'
+import { ndjsonFraming } from '../../plugins/ndjson.js'
+import { lineReader } from './lines.js'
 
 /** Replies up to 64 MiB by default: far past any sane reply, short of what a runaway daemon could make us hold. */
 const MAX_REPLY_BYTES = 64 * 1024 * 1024
@@ -20,8 +22,10 @@ export class RpcError extends Error {
 }
 
 export interface ConnectOptions {
-  /** Longest reply line accepted (default 64 MiB); past it every pending call rejects with -32002 and the connection closes. */
+  /** Longest reply accepted (default 64 MiB); past it every pending call rejects with -32002 and the connection closes. */
   maxReplyBytes?: number
+  /** The daemon's framing (default NDJSON; contentLengthFraming for a daemon that registered contentLength). */
+  framing?: Framing
 }
 
 export interface CallOptions {
@@ -69,6 +73,7 @@ function lost (why: string): RpcError {
  */
 export class Client extends EventEmitter {
   readonly socket: Socket
+  private readonly framing: Framing
   private nextId = 1
   private readonly calls = new Map<number, Pending>()
   // everything the daemon still owes a reply for, in the order it was sent:
@@ -80,9 +85,10 @@ export class Client extends EventEmitter {
   constructor (socket: Socket, opts: ConnectOptions = {}) {
     super()
     this.socket = socket
-    const max = opts.maxReplyBytes ?? MAX_REPLY_BYTES
-    const lines = lineDecoder(max, (line) => this.onLine(line), (bytes) => {
-      this.fail(lost(new codes.LINEFY_ERR_REPLY_TOO_LONG(bytes, max).message))
+    this.framing = opts.framing ?? ndjsonFraming
+    const lines = lineReader(this.framing, opts.maxReplyBytes ?? MAX_REPLY_BYTES, {
+      line: (line) => this.onLine(line),
+      broken: (why) => this.fail(lost(why))
     })
     socket.on('data', (chunk: Buffer) => lines.push(chunk))
     socket.on('end', () => lines.end())
@@ -135,12 +141,12 @@ export class Client extends EventEmitter {
       }
       if (id !== null) this.calls.set(id, p)
       this.order.push(p)
-      this.socket.write(line + '\n')
+      this.socket.write(this.framing.encode(line))
     })
   }
 
   private write (msg: object): void {
-    this.socket.write(JSON.stringify(msg) + '\n')
+    this.socket.write(this.framing.encode(JSON.stringify(msg)))
   }
 
   /** Rejects now; the entry stays in `order` until the daemon answers, so later replies still line up. */
