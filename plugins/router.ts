@@ -1,7 +1,6 @@
 import type { Connection, Sink } from '../src/connection/types.js'
 import { codes, RpcCode } from '../src/core/errors.js'
 import { plugin } from '../src/core/encapsulation.js'
-import type { Compat } from '../src/core/options.js'
 import type { Context, MethodDefinition } from '../src/request/context.js'
 import { startRequest } from '../src/request/handle-request.js'
 import { codedLine, errorLine, invalidLine, jsonOfId } from '../src/request/reply.js'
@@ -9,6 +8,12 @@ import { runControl } from '../src/router/control.js'
 import type { ControlContext, ControlDefinition, Router, RouterCore } from '../src/router/router.js'
 
 const NOT_AN_OBJECT = 'request must be a JSON object'
+
+interface Response {
+  id?: unknown
+  result?: unknown
+  error?: { code?: unknown, message?: unknown, data?: unknown }
+}
 
 /**
  * The default router: routes a parsed message by its shape. An array is a
@@ -22,7 +27,6 @@ export class JsonRpcRouter implements Router {
   protected readonly controlTable = new Map<string, ControlDefinition>()
   protected readonly contexts = new Map<string, Context>()
   protected readonly controlContexts = new Map<string, ControlContext>()
-  protected compat: Compat = 'spec'
   protected maxBatch = 0
 
   addMethod (def: MethodDefinition): void {
@@ -42,7 +46,6 @@ export class JsonRpcRouter implements Router {
   }
 
   ready (core: RouterCore): void {
-    this.compat = core.opts.compat
     this.maxBatch = core.opts.maxBatch
     for (const def of this.methodTable.values()) this.contexts.set(def.name, core.compile(def))
     for (const def of this.controlTable.values()) this.controlContexts.set(def.type, core.compileControl(def))
@@ -51,8 +54,10 @@ export class JsonRpcRouter implements Router {
   intercept (msg: unknown, conn: Connection): boolean {
     if (msg === null || typeof msg !== 'object') return false
     const m = msg as { jsonrpc?: unknown, method?: unknown, id?: unknown, params?: unknown }
-    if (m.jsonrpc !== '2.0' || m.id !== undefined) return false
+    if (m.jsonrpc !== '2.0') return false
     const method = m.method
+    if (method === undefined) return this.response(m as Response, conn)
+    if (m.id !== undefined) return false
     if (method !== 'notifications/cancelled' && method !== '$/cancelRequest') return false
     // an invalid envelope is no cancel: it goes on to be answered -32600
     if (m.params !== undefined && (m.params === null || typeof m.params !== 'object')) return false
@@ -62,10 +67,25 @@ export class JsonRpcRouter implements Router {
     return true
   }
 
+  /**
+   * A reply from the client to a request of the server's (conn.request):
+   * taken as it is read, or a handler awaiting it on a busy connection would
+   * wait forever behind itself. A reply to nothing asked is dropped (answering
+   * it would only confuse the client), except on a seed connection, where
+   * the Python server answered it -32600.
+   */
+  protected response (m: Response, conn: Connection): boolean {
+    if (m.id === undefined || (m.result === undefined && m.error === undefined)) return false
+    if (conn.answer(m.id, m.error, m.result)) return true
+    if (conn.compat === 'seed') return false
+    conn.log.warn({ id: m.id }, 'a reply to no request of ours: dropped')
+    return true
+  }
+
   dispatch (msg: unknown, conn: Connection, sink: Sink, slot: number): void {
     if (msg === null || typeof msg !== 'object') return sink.complete(slot, invalidLine(NOT_AN_OBJECT, 'null'))
     if (Array.isArray(msg)) {
-      if (this.compat === 'seed') return sink.complete(slot, invalidLine(NOT_AN_OBJECT, 'null'))
+      if (conn.compat === 'seed') return sink.complete(slot, invalidLine(NOT_AN_OBJECT, 'null'))
       return this.batch(msg, conn, sink, slot)
     }
     const m = msg as Record<string, unknown>
@@ -78,7 +98,7 @@ export class JsonRpcRouter implements Router {
     const id = m.id
     const idJson = jsonOfId(id)
     if (m.jsonrpc !== '2.0') return sink.complete(slot, invalidLine("jsonrpc must be '2.0'", idJson))
-    if (this.compat === 'seed') {
+    if (conn.compat === 'seed') {
       if (id === undefined || id === null) return sink.complete(slot, invalidLine('id required and non-null', 'null'))
     } else if (id !== undefined && id !== null && idJson === 'null') {
       return sink.complete(slot, invalidLine('id must be a string, a number or null', 'null'))
@@ -94,6 +114,7 @@ export class JsonRpcRouter implements Router {
       if (id === undefined) return sink.complete(slot, undefined)
       return sink.complete(slot, errorLine(idJson, { code: RpcCode.METHOD_NOT_FOUND, message: `unknown method '${method}'` }))
     }
+    if (ctx.connectionCompat !== undefined) conn.compat = ctx.connectionCompat
     startRequest(ctx, conn, sink, slot, id as string | number | null | undefined, id === undefined ? '' : idJson, method, params)
   }
 

@@ -1,25 +1,14 @@
 import { EventEmitter } from 'node:events'
 import { connect as netConnect, type Socket } from 'node:net'
-import { codes, RpcCode } from '../core/errors.js'
+import { codes, RpcCode, RpcError } from '../core/errors.js'
 import type { Framing } from '../framing/framing.js'
 import { ndjsonFraming } from '../../plugins/ndjson.js'
 import { lineReader } from './lines.js'
 
+export { RpcError }
+
 /** Replies up to 64 MiB by default: far past any sane reply, short of what a runaway daemon could make us hold. */
 const MAX_REPLY_BYTES = 64 * 1024 * 1024
-
-/** A JSON-RPC error: the daemon's, or one the client decided (-32002, -32003, -32800). */
-export class RpcError extends Error {
-  readonly code: number
-  readonly data?: unknown
-
-  constructor (code: number, message: string, data?: unknown) {
-    super(message)
-    this.name = 'RpcError'
-    this.code = code
-    if (data !== undefined) this.data = data
-  }
-}
 
 export interface ConnectOptions {
   /** Longest reply accepted (default 64 MiB); past it every pending call rejects with -32002 and the connection closes. */

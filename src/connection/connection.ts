@@ -6,7 +6,10 @@ import type { Framing, Decoder, FrameSink } from '../framing/framing.js'
 import { runOnDisconnectHooks, type AnyHook } from '../request/hooks.js'
 import { codedLine, errorLine } from '../request/reply.js'
 import { Backlog, refusal } from './backlog.js'
+import type { Compat } from '../core/options.js'
 import { InFlightList } from './in-flight.js'
+import { Outbox } from './outbox.js'
+import { Outgoing, type RequestOptions } from './outgoing.js'
 import type { Collector, Connection, ConnectionHost, InFlight, Route, Sink } from './types.js'
 
 const ORDINARY_DISCONNECT = new Set(['EPIPE', 'ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED'])
@@ -25,22 +28,23 @@ export class LineConnection implements Connection, Sink, FrameSink {
   readonly stream: Duplex | null
   private readonly router: Route
   private readonly decoder: Decoder
-  private readonly framing: Framing
   private readonly collector: Collector | null
   private readonly onDisconnectHooks: AnyHook[]
   private readonly perConnection: number
   private readonly backlog = new Backlog()
   private running = 0
-  private seq = 0
-  private out = ''
+  framesRead = 0
   private pumping = false
   private blocked = false
   private paused = false
   private readEnded = false
   private ending = false
   private readonly inflight: InFlightList
+  private readonly outgoing: Outgoing
+  private readonly outbox: Outbox | null
   private logger: Logger | null = null
   pending = 0
+  compat: Compat
   closing = false
   destroyed = false
 
@@ -49,22 +53,20 @@ export class LineConnection implements Connection, Sink, FrameSink {
     this.host = host
     this.stream = stream
     this.router = host.router
-    this.framing = framing
     this.decoder = framing.decoder(host.opts.maxLineBytes, this)
     this.collector = collector
     this.onDisconnectHooks = onDisconnect
     this.perConnection = host.opts.perConnection
     this.inflight = new InFlightList(host)
+    this.outgoing = new Outgoing(this.pushOwn)
+    this.outbox = stream === null ? null : new Outbox(stream, framing, this.onBlocked)
+    this.compat = host.opts.compat
     host.connections.add(this)
     host.activity.connections++
     if (stream !== null) {
       stream.on('error', this.onError)
       stream.on('close', this.onClose)
     }
-  }
-
-  get framesRead (): number {
-    return this.seq
   }
 
   get log (): Logger {
@@ -90,16 +92,21 @@ export class LineConnection implements Connection, Sink, FrameSink {
   }
 
   notify (method: string, params?: unknown): boolean {
-    if (this.stream === null || this.destroyed || this.ending) return false
-    const msg = params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params }
-    this.send(JSON.stringify(msg))
-    return true
+    return this.outgoing.notify(method, params)
+  }
+
+  request (method: string, params?: unknown, opts: RequestOptions = {}): Promise<unknown> {
+    return this.outgoing.request(method, params, opts)
+  }
+
+  answer (id: unknown, error: { code?: unknown, message?: unknown, data?: unknown } | undefined, result: unknown): boolean {
+    return this.outgoing.answer(id, error, result)
   }
 
   // FrameSink
 
   frame (buf: Buffer, ascii?: boolean): void {
-    const seq = this.seq++
+    const seq = this.framesRead++
     this.pending++
     if (ascii !== true && !isUtf8(buf)) return this.enqueue(seq, undefined, NOT_UTF8)
     let msg: unknown
@@ -125,13 +132,13 @@ export class LineConnection implements Connection, Sink, FrameSink {
   oversize (bytes: number): void {
     this.log.warn({ bytes }, 'over-long line skipped')
     this.pending++
-    this.enqueue(this.seq++, undefined, codedLine(new codes.LINEFY_ERR_LINE_TOO_LONG(this.host.opts.maxLineBytes)))
+    this.enqueue(this.framesRead++, undefined, codedLine(new codes.LINEFY_ERR_LINE_TOO_LONG(this.host.opts.maxLineBytes)))
   }
 
   malformed (reason: string): void {
     this.log.warn({ reason }, 'malformed frame; closing the connection')
     this.pending++
-    this.enqueue(this.seq++, undefined, codedLine(new codes.LINEFY_ERR_MALFORMED_FRAME(reason)))
+    this.enqueue(this.framesRead++, undefined, codedLine(new codes.LINEFY_ERR_MALFORMED_FRAME(reason)))
     this.readEnded = true
     this.maybeEnd()
   }
@@ -216,27 +223,7 @@ export class LineConnection implements Connection, Sink, FrameSink {
   }
 
   private send (line: string): void {
-    if (this.destroyed) return
-    if (this.out === '') {
-      this.out = this.framing.encode(line)
-      process.nextTick(flush, this)
-    } else {
-      this.out += this.framing.encode(line)
-    }
-    // a burst of quick replies must not pile up past what the stream buffers:
-    // write now, so a peer that does not read stops the pump (blocked) at once
-    if (this.out.length >= (this.stream as Duplex).writableHighWaterMark) this.flush()
-  }
-
-  /** Writes the replies gathered this tick in one write. */
-  flush (): void {
-    const s = this.out
-    if (s === '' || this.destroyed) return
-    this.out = ''
-    if (!(this.stream as Duplex).write(s)) {
-      this.blocked = true
-      this.updateFlow()
-    }
+    if (!this.destroyed) (this.outbox as Outbox).add(line)
   }
 
   private maybeEnd (): void {
@@ -244,10 +231,17 @@ export class LineConnection implements Connection, Sink, FrameSink {
     this.ending = true
     const stream = this.stream
     if (stream === null) return
-    this.flush()
+    this.outbox?.flush()
     this.updateFlow()
     // every reply is with the OS once 'finish' fires; a peer that keeps its side open must not hold close() up
     stream.end(() => stream.destroy())
+  }
+
+  // the server's own messages (notifications, requests) have no turn: they go out at once
+  private readonly pushOwn = (line: string): boolean => {
+    if (this.stream === null || this.destroyed || this.ending) return false
+    this.send(line)
+    return true
   }
 
   private readonly onData = (chunk: Buffer): void => {
@@ -265,6 +259,11 @@ export class LineConnection implements Connection, Sink, FrameSink {
     if (!this.ending) (this.stream as Duplex).write(NOTHING)
   }
 
+  private readonly onBlocked = (): void => {
+    this.blocked = true
+    this.updateFlow()
+  }
+
   private readonly onDrain = (): void => {
     this.blocked = false
     this.pump()
@@ -280,19 +279,16 @@ export class LineConnection implements Connection, Sink, FrameSink {
   private readonly onClose = (): void => {
     if (this.destroyed) return
     this.destroyed = true
-    this.out = ''
+    this.outbox?.discard()
     const host = this.host
     host.connections.delete(this)
     host.activity.connections--
     this.backlog.clear()
     this.inflight.drop()
+    this.outgoing.closeAll()
     if (this.onDisconnectHooks.length > 0) runOnDisconnectHooks(this.onDisconnectHooks, this, undefined, afterOnDisconnect)
     host.onConnectionClosed?.()
   }
-}
-
-function flush (conn: LineConnection): void {
-  conn.flush()
 }
 
 function afterOnDisconnect (err: unknown, conn: LineConnection): void {

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino'
 import type { Activity } from '../core/activity.js'
 import type { LinefyError } from '../core/errors.js'
+import type { Compat } from '../core/options.js'
+import type { RequestOptions } from './outgoing.js'
 
 /**
  * A client connection as plugins, hooks, handlers and routers see it. The
@@ -13,12 +15,18 @@ export interface Connection {
   readonly log: Logger
   /** How many frames have been read so far. */
   readonly framesRead: number
+  /** The wire mode of this connection: the instance's, until a method opened with `connectionCompat` is its first call. */
+  compat: Compat
   /** Frames read and not yet answered. */
   readonly pending: number
   readonly closing: boolean
   readonly destroyed: boolean
   /** Pushes a JSON-RPC notification to the client. False once the connection is ending, and for inject(), which has no client to push to. */
   notify (method: string, params?: unknown): boolean
+  /** Sends the client a request of the server's own; resolves with its result, rejects with an RpcError (-32002 once the client is gone). */
+  request (method: string, params?: unknown, opts?: RequestOptions): Promise<unknown>
+  /** A reply read from the client: true when it answered one of the server's requests. */
+  answer (id: unknown, error: { code?: unknown, message?: unknown, data?: unknown } | undefined, result: unknown): boolean
   /** Cancels a running or queued request by id; a line not yet started is answered -32800 in its turn. */
   cancel (id: unknown): void
   /** A request started on this connection, until it ends: what cancel(), the close deadline and a disconnect reach. */
@@ -51,7 +59,7 @@ export interface Route {
 
 /** The instance as a connection needs it (the core's State is one). */
 export interface ConnectionHost {
-  readonly opts: { readonly maxLineBytes: number, readonly perConnection: number, readonly maxBacklog: number }
+  readonly opts: { readonly maxLineBytes: number, readonly perConnection: number, readonly maxBacklog: number, readonly compat: Compat }
   readonly log: Logger
   readonly activity: Activity
   readonly connections: Set<Connection>

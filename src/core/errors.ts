@@ -69,6 +69,7 @@ export const codes = {
   LINEFY_ERR_SHUTTING_DOWN: createError('LINEFY_ERR_SHUTTING_DOWN', 'server shutting down', RpcCode.SHUTTING_DOWN, 'info'),
   LINEFY_ERR_CANCELLED: createError('LINEFY_ERR_CANCELLED', 'request cancelled', RpcCode.CANCELLED, 'debug'),
   LINEFY_ERR_CLIENT_GONE: createError('LINEFY_ERR_CLIENT_GONE', 'client disconnected', RpcCode.TRANSPORT_LOST, 'debug'),
+  LINEFY_ERR_NO_PEER: createError('LINEFY_ERR_NO_PEER', "cannot send '%s': the connection is ending or has no client to ask (inject())", RpcCode.TRANSPORT_LOST, 'debug'),
 
   // programmer errors, thrown at set-up time
   LINEFY_ERR_DEC_ALREADY_PRESENT: createError('LINEFY_ERR_DEC_ALREADY_PRESENT', "decorator '%s' has already been added: pick another name"),
@@ -100,6 +101,19 @@ export const codes = {
 }
 
 export type ErrorCode = keyof typeof codes
+
+/** A JSON-RPC error from the other side (a daemon, or a client answering the server), or one decided locally (-32002, -32003, -32800). */
+export class RpcError extends Error {
+  readonly code: number
+  readonly data?: unknown
+
+  constructor (code: number, message: string, data?: unknown) {
+    super(message)
+    this.name = 'RpcError'
+    this.code = code
+    if (data !== undefined) this.data = data
+  }
+}
 
 /** What goes on the wire as a JSON-RPC error object. */
 export interface WireError {

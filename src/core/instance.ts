@@ -63,6 +63,8 @@ export interface MethodOptions<S extends TSchema = TUnknown> {
   schema?: { params?: S }
   /** Milliseconds before the request is answered -32003 and its signal aborted. */
   timeout?: number
+  /** Calling this method sets its connection's wire mode from then on (MCP's initialize: 'spec' in a seed daemon). */
+  connectionCompat?: Compat
 }
 
 export type MethodHandler<P = unknown> = (this: LinefyInstance, req: Request<P>) => unknown

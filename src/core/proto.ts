@@ -89,7 +89,10 @@ function method (this: InternalInstance, name: string, a: MethodOptions | AnyHoo
   const full = this[kPrefix] + name
   if (state.methodNames.has(full)) throw new codes.LINEFY_ERR_METHOD_DUPLICATE(full)
   state.methodNames.add(full)
-  state.router.addMethod({ name: full, schema: opts.schema, timeout: opts.timeout, handler, instance: this })
+  if (opts.connectionCompat !== undefined && opts.connectionCompat !== 'spec' && opts.connectionCompat !== 'seed') {
+    throw new codes.LINEFY_ERR_INVALID_OPTION('connectionCompat', `of method '${name}' must be 'spec' or 'seed', got ${String(opts.connectionCompat)}`)
+  }
+  state.router.addMethod({ name: full, schema: opts.schema, timeout: opts.timeout, connectionCompat: opts.connectionCompat, handler, instance: this })
   return this
 }
 

@@ -2,6 +2,7 @@ import type { TSchema } from '@sinclair/typebox'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 import type { Activity } from '../core/activity.js'
 import type { ErrorMapper } from '../core/errors.js'
+import type { Compat } from '../core/options.js'
 import type { Gate } from '../gate/gate.js'
 import { bind, type AnyHook, type Hooks } from './hooks.js'
 
@@ -10,6 +11,8 @@ export interface MethodDefinition {
   name: string
   schema?: { params?: TSchema }
   timeout?: number
+  /** Calling it sets its connection's wire mode (MCP's initialize: spec JSON-RPC even in a seed daemon). */
+  connectionCompat?: Compat
   handler: AnyHook
   // the plugin instance the method was added on: its hooks, mapper and `this`
   instance: object
@@ -33,6 +36,7 @@ export class Context {
   readonly handler: AnyHook
   readonly instance: object
   readonly timeout: number
+  readonly connectionCompat: Compat | undefined
   readonly validator: TypeCheck<TSchema> | null
   readonly errorMapper: ErrorMapper
   readonly admission: Admission
@@ -49,6 +53,7 @@ export class Context {
     this.handler = def.handler
     this.instance = def.instance
     this.timeout = def.timeout ?? 0
+    this.connectionCompat = def.connectionCompat
     this.validator = def.schema?.params === undefined ? null : TypeCompiler.Compile(def.schema.params)
     this.errorMapper = errorMapper
     this.admission = admission

@@ -1,0 +1,47 @@
+import type { Duplex } from 'node:stream'
+import type { Framing } from '../framing/framing.js'
+
+/**
+ * What a connection writes, gathered per tick into one write: a burst of
+ * replies costs one syscall. A burst must not pile up past what the stream
+ * buffers, though: at the stream's highWaterMark it is written at once, so
+ * a peer that does not read stops the connection (onBlocked) right away.
+ */
+export class Outbox {
+  private out = ''
+  private readonly stream: Duplex
+  private readonly framing: Framing
+  private readonly onBlocked: () => void
+
+  constructor (stream: Duplex, framing: Framing, onBlocked: () => void) {
+    this.stream = stream
+    this.framing = framing
+    this.onBlocked = onBlocked
+  }
+
+  add (message: string): void {
+    if (this.out === '') {
+      this.out = this.framing.encode(message)
+      process.nextTick(flushLater, this)
+    } else {
+      this.out += this.framing.encode(message)
+    }
+    if (this.out.length >= this.stream.writableHighWaterMark) this.flush()
+  }
+
+  flush (): void {
+    const s = this.out
+    if (s === '') return
+    this.out = ''
+    if (!this.stream.write(s)) this.onBlocked()
+  }
+
+  /** The connection is gone: what was gathered goes nowhere. */
+  discard (): void {
+    this.out = ''
+  }
+}
+
+function flushLater (outbox: Outbox): void {
+  outbox.flush()
+}
