@@ -1,0 +1,40 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { InjectOptions, Response } from 'light-my-request'
+import { codes } from './errors.js'
+import type { LinefyInstance } from './instance.js'
+import { Phase } from './state.js'
+import { stateOf } from './transport.js'
+
+/** A request for injectHttp(): light-my-request's options (method defaults to GET, as there). */
+export type InjectHttpOptions = Omit<InjectOptions, 'server' | 'autoStart' | 'Request' | 'payloadAsStream'>
+
+/** What injectHttp() resolves with: status, headers, body (`json()` parses it). */
+export type InjectHttpResponse = Response
+
+/**
+ * Runs one HTTP request through the HTTP transport's real request handler
+ * with light-my-request, without a socket: the handler of the first HTTP
+ * listener registered, else one with the default options. Both, and
+ * light-my-request itself, are loaded on first use, so an app that never
+ * calls this never loads them.
+ */
+export async function injectHttp (app: LinefyInstance, options: InjectHttpOptions | string): Promise<InjectHttpResponse> {
+  const state = stateOf(app)
+  if (state.phase >= Phase.Closing) throw new codes.LINEFY_ERR_CLOSED('injectHttp')
+  await app.ready()
+  const [{ default: lightMyRequest }, { httpHandlerOf }] = await Promise.all([import('light-my-request'), import('../plugins/http.js')])
+  if (state.phase >= Phase.Closing) throw new codes.LINEFY_ERR_CLOSED('injectHttp')
+  const handler = httpHandlerOf(app)
+  let failure = (): unknown => null
+  const dispatch = (req: IncomingMessage, res: ServerResponse): void => {
+    const peer = handler.inject(req, res)
+    failure = () => peer.failure
+  }
+  try {
+    return await lightMyRequest(dispatch, options as InjectOptions)
+  } catch (err) {
+    // the response was destroyed: its Connection ended first (an onConnection hook refused it, or close()'s deadline)
+    if ((err as { code?: unknown }).code !== 'LIGHT_ECONNRESET') throw err
+    throw failure() ?? new codes.LINEFY_ERR_CLOSED('injectHttp')
+  }
+}
