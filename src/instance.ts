@@ -10,6 +10,7 @@ import type { PluginFn } from './plugin.js'
 import type { Request } from './request.js'
 import type { Activity, Compat } from './state.js'
 import type { ListenOptions } from './listen.js'
+import type { InjectHttpOptions, InjectHttpResponse } from './inject-http.js'
 
 export interface LinefyOptions {
   /** false (default) | true | pino options | a pino instance. Logs go to stderr. */
@@ -97,4 +98,6 @@ export interface LinefyInstance {
 
   inject (lines: Array<string | object>): Promise<Array<Reply | undefined>>
   inject (message: object): Promise<Reply | undefined>
+  /** One HTTP request through the HTTP transport's handler, no socket (light-my-request; a string is a GET of that URL). */
+  injectHttp (options: InjectHttpOptions | string): Promise<InjectHttpResponse>
 }

@@ -7,6 +7,7 @@ import type { Framing } from './framing.js'
 import { Gate } from './gate.js'
 import { Hooks, hookNames, requestHookNames, connectionHookNames, runHooks, type AnyHook } from './hooks.js'
 import { inject } from './inject.js'
+import { injectHttp, type InjectHttpOptions } from './inject-http.js'
 import type { LinefyInstance, LinefyOptions, MethodOptions } from './instance.js'
 import { listen, type ListenOptions } from './listen.js'
 import { createLogger, flushLogger } from './logger.js'
@@ -231,6 +232,10 @@ const proto = {
 
   inject (this: Internal, input: object | Array<string | object>) {
     return inject(this, input)
+  },
+
+  injectHttp (this: Internal, options: InjectHttpOptions | string) {
+    return injectHttp(this, options)
   }
 }
 
