@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http'
+import { Server, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http'
 import { isIPv6, type AddressInfo, type Socket } from 'node:net'
 import { Connection } from '../src/connection.js'
 import { codes, type LinefyError } from '../src/errors.js'
@@ -128,14 +128,16 @@ function errorBody (err: LinefyError): string {
  * requests therefore keep the connection's order, and its end (socket
  * closed, close() deadline) aborts what still runs, as on a line socket.
  */
-class Peer {
+export class Peer {
   readonly handler: HttpHandler
   readonly socket: Socket
   /** null: over maxConnections, every request is answered 503. */
   readonly conn: Connection | null
   readonly injected: boolean
-  /** Requests seen and not yet fully answered. */
-  outstanding = 0
+  /** Requests seen and not yet answered. */
+  unanswered = 0
+  /** Requests seen whose response is not yet all written to the socket. */
+  pending = 0
   /** The response of the request whose body is being read. */
   reading: ServerResponse | null = null
   /** onConnection hooks still running: bodies wait for them. */
@@ -157,8 +159,10 @@ class Peer {
     const hooks = handler.hooks
     const conn = this.conn = new Connection(handler.state, null, handler.framing, [...hooks.onDisconnect, this.onGone], (seq, line) => handler.reply(this, seq, line))
     if (hooks.onConnection.length === 0) return
-    this.waiting = new Promise((resolve) => {
+    let settled = false
+    const waiting = new Promise<void>((resolve) => {
       runHooks(hooks.onConnection.slice(), conn, undefined, (err) => {
+        settled = true
         this.waiting = null
         if (err !== null) {
           this.failure = err
@@ -168,6 +172,8 @@ class Peer {
         resolve()
       })
     })
+    // synchronous hooks have settled already
+    if (!settled) this.waiting = waiting
   }
 
   /** The Connection ended (socket closed, close() deadline): nothing more is answered on it. */
@@ -179,10 +185,15 @@ class Peer {
 
 function onFinish (this: Tagged<ServerResponse>): void {
   const peer = this[kPeer] as Peer
-  peer.outstanding--
-  if (peer.injected) (peer.conn as Connection).destroy()
-  // close() began after this reply was written: the connection is idle now
-  else if (peer.handler.closing && peer.outstanding === 0 && !peer.last) peer.socket.destroySoon()
+  peer.pending--
+  // light-my-request finishes inside res.end(), which may be inside the Connection's own pump: end it after
+  if (peer.injected) process.nextTick(destroy, peer.conn)
+  // close() began while these replies were on their way: the connection is idle now
+  else if (peer.handler.closing && peer.pending === 0 && !peer.last) peer.socket.destroySoon()
+}
+
+function destroy (conn: Connection): void {
+  conn.destroy()
 }
 
 /**
@@ -245,7 +256,7 @@ export class HttpHandler {
   /** close() began: idle connections end now, busy ones after their last reply. */
   beginClose (): void {
     this.closing = true
-    for (const peer of this.peers) if (peer.outstanding === 0) peer.socket.destroy()
+    for (const peer of this.peers) if (peer.pending === 0) peer.socket.destroySoon()
   }
 
   /** A request the parser could not take (malformed, too slow, headers too large). */
@@ -254,12 +265,13 @@ export class HttpHandler {
     let e: LinefyError
     if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') e = new codes.LINEFY_ERR_HTTP_TIMEOUT(this.opts.headersTimeout, this.opts.requestTimeout)
     else if (err.code === 'HPE_HEADER_OVERFLOW') e = new codes.LINEFY_ERR_HTTP_HEADERS_TOO_LARGE(this.opts.maxHeaderSize, this.opts.maxHeadersCount)
-    else e = new codes.LINEFY_ERR_HTTP_BAD_REQUEST(err.code ?? err.message)
+    else e = new codes.LINEFY_ERR_HTTP_BAD_REQUEST(err.code)
     const log = peer.conn?.log ?? this.state.log
-    if (err.code === 'ECONNRESET') log.debug({ err }, 'connection reset by peer')
+    // the client left mid-request (reset, or its end with the request incomplete): an ordinary disconnect
+    if (err.code === 'ECONNRESET' || err.code === 'HPE_INVALID_EOF_STATE') log.debug({ err }, 'client went away mid-request')
     else log[e.level]({ err }, 'bad HTTP request')
-    // an answer can go out only when no earlier reply is still owed on the connection
-    const inTurn = peer.outstanding === 0 || (peer.outstanding === 1 && peer.reading !== null)
+    // written straight to the socket, an answer must not overtake an earlier reply still on its way
+    const inTurn = peer.pending === 0 || (peer.pending === 1 && peer.reading !== null)
     if (!socket.writable || !inTurn || err.code === 'ECONNRESET') {
       socket.destroy()
       return
@@ -281,7 +293,8 @@ export class HttpHandler {
   }
 
   private serve (peer: Peer, req: IncomingMessage, res: Tagged<ServerResponse>, expectContinue: boolean): void {
-    peer.outstanding++
+    peer.unanswered++
+    peer.pending++
     res[kPeer] = peer
     res.once('finish', onFinish)
     if (peer.last) return
@@ -304,7 +317,7 @@ export class HttpHandler {
       const length = req.headers['content-length']
       // refused before a byte of the body is read
       if (length !== undefined && Number(length) > max) return this.refuse(peer, res, new codes.LINEFY_ERR_HTTP_BODY_TOO_LARGE(max), true)
-      if (peer.outstanding > this.state.opts.maxBacklog) return this.refuse(peer, res, new codes.LINEFY_ERR_HTTP_PIPELINE_FULL(this.state.opts.maxBacklog), expectContinue)
+      if (peer.unanswered > this.state.opts.maxBacklog) return this.refuse(peer, res, new codes.LINEFY_ERR_HTTP_PIPELINE_FULL(this.state.opts.maxBacklog), expectContinue)
       if (expectContinue) res.writeContinue()
       return this.read(peer, req, res, max)
     }
@@ -380,13 +393,24 @@ export class HttpHandler {
   private send (peer: Peer, res: ServerResponse, status: number, body: string | undefined, close = false, allow?: string): void {
     const headers: OutgoingHttpHeaders = body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }
     if (allow !== undefined) headers.allow = allow
-    if (close || (this.closing && peer.outstanding === 1)) {
+    if (--peer.unanswered === 0 && this.closing) close = true
+    if (close) {
       headers.connection = 'close'
       peer.last = true
     }
     res.writeHead(status, headers)
     res.end(body)
   }
+}
+
+/**
+ * server.close() (close() stopping the listener) would also destroy every
+ * connection Node deems idle, which includes one whose last reply is still
+ * being written to a slow reader: that reply would be cut. linefy ends idle
+ * connections itself, once their replies are out (HttpHandler.beginClose).
+ */
+class HttpServer extends Server {
+  override closeIdleConnections (): void {}
 }
 
 const handlers = new WeakMap<State, HttpHandler>()
@@ -423,7 +447,7 @@ export default plugin<HttpOptions>(async function httpTransport (app, opts) {
   const state = stateOf(app)
   if (!handlers.has(state)) handlers.set(state, handler)
 
-  const server: Server = createServer({
+  const server = new HttpServer({
     maxHeaderSize: o.maxHeaderSize,
     headersTimeout: o.headersTimeout,
     requestTimeout: o.requestTimeout,

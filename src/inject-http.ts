@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { InjectOptions, Response } from 'light-my-request'
+import type { Peer } from '../plugins/http.js'
 import { codes } from './errors.js'
 import type { LinefyInstance } from './instance.js'
 import { Phase } from './state.js'
@@ -25,16 +26,15 @@ export async function injectHttp (app: LinefyInstance, options: InjectHttpOption
   const [{ default: lightMyRequest }, { httpHandlerOf }] = await Promise.all([import('light-my-request'), import('../plugins/http.js')])
   if (state.phase >= Phase.Closing) throw new codes.LINEFY_ERR_CLOSED('injectHttp')
   const handler = httpHandlerOf(app)
-  let failure = (): unknown => null
+  const seen: { peer?: Peer } = {}
   const dispatch = (req: IncomingMessage, res: ServerResponse): void => {
-    const peer = handler.inject(req, res)
-    failure = () => peer.failure
+    seen.peer = handler.inject(req, res)
   }
   try {
     return await lightMyRequest(dispatch, options as InjectOptions)
   } catch (err) {
     // the response was destroyed: its Connection ended first (an onConnection hook refused it, or close()'s deadline)
     if ((err as { code?: unknown }).code !== 'LIGHT_ECONNRESET') throw err
-    throw failure() ?? new codes.LINEFY_ERR_CLOSED('injectHttp')
+    throw (seen.peer as Peer).failure ?? new codes.LINEFY_ERR_CLOSED('injectHttp')
   }
 }
