@@ -146,7 +146,9 @@ export class Peer {
   last = false
   /** Why an onConnection hook refused the connection. */
   failure: unknown = null
-  readonly responses = new Map<number, ServerResponse>()
+  /** Responses of the frames handed to the Connection and not yet answered; the first is frame `base`. */
+  readonly responses: Array<ServerResponse | undefined> = []
+  base = 0
 
   constructor (handler: HttpHandler, socket: Socket, refused: boolean, injected: boolean) {
     this.handler = handler
@@ -178,7 +180,7 @@ export class Peer {
 
   /** The Connection ended (socket closed, close() deadline): nothing more is answered on it. */
   private readonly onGone = (): void => {
-    if (this.injected) for (const res of this.responses.values()) res.destroy()
+    if (this.injected) for (const res of this.responses) res?.destroy()
     else this.socket.destroy()
   }
 }
@@ -190,6 +192,12 @@ function onFinish (this: Tagged<ServerResponse>): void {
   if (peer.injected) process.nextTick(destroy, peer.conn)
   // close() began while these replies were on their way: the connection is idle now
   else if (peer.handler.closing && peer.pending === 0 && !peer.last) peer.socket.destroySoon()
+}
+
+// one function for every socket rather than a closure each: idle connections stay small
+function onSocketClose (this: Tagged<Socket>): void {
+  const peer = this[kPeer] as Peer
+  peer.handler.closed(peer)
 }
 
 function destroy (conn: Connection): void {
@@ -235,11 +243,15 @@ export class HttpHandler {
     socket[kPeer] = peer
     this.peers.add(peer)
     if (!refused) this.open++
-    socket.once('close', () => {
-      this.peers.delete(peer)
-      if (!refused) this.open--
-      if (peer.conn !== null) peer.conn.destroy()
-    })
+    socket.on('close', onSocketClose)
+  }
+
+  /** The socket closed: its peer is gone, and with it whatever still runs for it. */
+  closed (peer: Peer): void {
+    this.peers.delete(peer)
+    if (peer.conn === null) return
+    this.open--
+    peer.conn.destroy()
   }
 
   request (req: IncomingMessage, res: ServerResponse, expectContinue: boolean): void {
@@ -284,8 +296,17 @@ export class HttpHandler {
 
   /** The Connection answered frame `seq`: the reply, or undefined for a notification. */
   reply (peer: Peer, seq: number, line: string | undefined): void {
-    const res = peer.responses.get(seq) as ServerResponse
-    peer.responses.delete(seq)
+    // replies come in frame order unless perConnection > 1: the queue is kept from its first unanswered frame
+    const responses = peer.responses
+    const i = seq - peer.base
+    const res = responses[i] as ServerResponse
+    responses[i] = undefined
+    if (i === 0) {
+      let n = 1
+      while (n < responses.length && responses[n] === undefined) n++
+      responses.splice(0, n)
+      peer.base += n
+    }
     // the client went away: the request was dropped, nobody is owed an answer
     if ((peer.conn as Connection).destroyed) return
     if (line === undefined) this.send(peer, res, 204, undefined)
@@ -380,7 +401,9 @@ export class HttpHandler {
       return
     }
     this.state.activity.lastActivity = Date.now()
-    peer.responses.set(conn.framesRead, res)
+    // frames are numbered in the order they are handed over, and only this hands them over
+    if (peer.responses.length === 0) peer.base = conn.framesRead
+    peer.responses.push(res)
     conn.frame(body)
   }
 
@@ -391,14 +414,15 @@ export class HttpHandler {
   }
 
   private send (peer: Peer, res: ServerResponse, status: number, body: string | undefined, close = false, allow?: string): void {
-    const headers: OutgoingHttpHeaders = body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }
-    if (allow !== undefined) headers.allow = allow
+    // a flat list of names and values: Node takes it as it is, without building an object of headers
+    const headers: Array<string | number> = body === undefined ? [] : ['content-type', 'application/json', 'content-length', Buffer.byteLength(body)]
+    if (allow !== undefined) headers.push('allow', allow)
     if (--peer.unanswered === 0 && this.closing) close = true
     if (close) {
-      headers.connection = 'close'
+      headers.push('connection', 'close')
       peer.last = true
     }
-    res.writeHead(status, headers)
+    res.writeHead(status, headers as unknown as OutgoingHttpHeaders)
     res.end(body)
   }
 }
