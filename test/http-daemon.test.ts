@@ -45,6 +45,16 @@ t.test('the real CLI: --http HOST:PORT serves HTTP on TCP', async (t) => {
   t.same(await child.exited, { code: 0, signal: null })
 })
 
+t.test('daemon in-process: --http PATH is a socket file', async (t) => {
+  const path = join(tempDir(t), 'h.sock')
+  const r = runMainLive(['daemon', '--stdio', '--demo', '--http', path])
+  t.same(JSON.parse(await r.err.match(listening)).addresses, ['stdio', `http+unix:${path}`])
+  t.same((await send({ socketPath: path }, rpcLine(1, 'add', { a: 1, b: 1 }))).json().result, 2)
+  r.io.stdin.end()
+  t.equal(await r.code, 0)
+  t.equal(existsSync(path), false)
+})
+
 t.test('daemon in-process: --http PORT is TCP on 127.0.0.1, --http [::1]:PORT on IPv6', async (t) => {
   for (const [flag, host] of [['0', '127.0.0.1'], ['[::1]:0', '::1']] as const) {
     const r = runMainLive(['daemon', '--stdio', '--demo', '--http', flag])
