@@ -128,6 +128,8 @@ const result = {
 }
 const out = new URL('./results/', import.meta.url)
 mkdirSync(out, { recursive: true })
-writeFileSync(new URL('latest.json', out), JSON.stringify(result, null, 2) + '\n')
-writeFileSync(new URL('latest.md', out), markdownReport(result))
+// a run of some servers only (--only) must not replace the last run of them all
+const base = only === undefined ? 'latest' : 'latest-only'
+writeFileSync(new URL(`${base}.json`, out), JSON.stringify(result, null, 2) + '\n')
+writeFileSync(new URL(`${base}.md`, out), markdownReport(result))
 console.log(textReport(result))
