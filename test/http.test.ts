@@ -249,7 +249,7 @@ t.test('slowloris: headers sent byte by byte are cut off with 408 after headersT
 
 t.test('a body trickling past requestTimeout is 408; a slow handler is not', async (t) => {
   const a = app(t)
-  const to = await onSocket(t, a, { headersTimeout: 100, requestTimeout: 300 })
+  const to = await onSocket(t, a, { headersTimeout: 250, requestTimeout: 500 })
   const c = await RawHttp.open(to)
   const body = rpcLine(1, 'echo', ['slow'])
   c.write(`POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`)
@@ -260,8 +260,8 @@ t.test('a body trickling past requestTimeout is 408; a slow handler is not', asy
   clearInterval(drip)
   t.match(r, { status: 408, headers: { connection: 'close' } })
   await c.closed
-  const slow = await send(to, rpcLine(2, 'sleep', { ms: 600 }))
-  t.same(slow.json(), { jsonrpc: '2.0', id: 2, result: { slept: 600 } }, 'the timeout covers receiving the request, not running it')
+  const slow = await send(to, rpcLine(2, 'sleep', { ms: 800 }))
+  t.same(slow.json(), { jsonrpc: '2.0', id: 2, result: { slept: 800 } }, 'the timeout covers receiving the request, not running it')
 })
 
 t.test('headers over maxHeaderSize or maxHeadersCount are 431', async (t) => {
