@@ -11,8 +11,10 @@ export const usage = `Usage: linefy <command> [options]
 
 Commands:
   daemon [--socket PATH] [--demo] [--concurrency N] [--max-line-bytes N]
-         [--stdio] [--log-level LEVEL]
+         [--stdio] [--http ADDRESS] [--log-level LEVEL]
       Run the reference daemon. SIGTERM or SIGINT stops it gracefully.
+      --http serves JSON-RPC over HTTP too: on a socket file when ADDRESS
+      contains a '/', else on TCP [HOST:]PORT (HOST defaults to 127.0.0.1).
   call [--socket PATH] [--timeout MS] METHOD [PARAMS_JSON]
       Call a method; print its result as JSON (exit 0) or the error (exit 1).
   control [--socket PATH] [--timeout MS] TYPE [FIELDS_JSON]
@@ -41,6 +43,7 @@ const verbs: Record<string, Verb> = {
       concurrency: { type: 'string' },
       'max-line-bytes': { type: 'string' },
       stdio: { type: 'boolean' },
+      http: { type: 'string' },
       'log-level': { type: 'string' }
     },
     run: async (values, positionals, env, io) => {
@@ -53,7 +56,8 @@ const verbs: Record<string, Verb> = {
         concurrency: count(values, 'concurrency'),
         maxLineBytes: count(values, 'max-line-bytes'),
         logLevel: logLevel(values['log-level']),
-        stdio: values.stdio === true
+        stdio: values.stdio === true,
+        http: httpAddress(values.http as string | undefined)
       }, io)
     }
   },
@@ -93,6 +97,17 @@ const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 function logLevel (v: unknown): string | undefined {
   if (v === undefined || levels.includes(v as string)) return v as string | undefined
   throw new codes.LINEFY_ERR_CLI_USAGE(`--log-level must be one of ${levels.join(', ')}, got '${String(v)}'`)
+}
+
+/** A path when it contains a '/', else [host:]port; an IPv6 host goes in brackets. */
+function httpAddress (v: string | undefined): { path: string } | { host?: string, port: number } | undefined {
+  if (v === undefined) return undefined
+  if (v.includes('/')) return { path: v }
+  const m = /^(?:\[([^\]]+)\]:|([^:[\]]+):)?([0-9]{1,5})$/.exec(v)
+  const port = Number(m?.[3])
+  if (m === null || port > 65535) throw new codes.LINEFY_ERR_CLI_USAGE(`--http must be a socket path (containing a '/') or [HOST:]PORT, got '${v}'`)
+  const host = m[1] ?? m[2]
+  return host === undefined ? { port } : { host, port }
 }
 
 function count (values: Values, name: string): number | undefined {

@@ -4,6 +4,7 @@ import { linefy } from '../core/linefy.js'
 import type { LinefyInstance } from '../core/instance.js'
 import activation, { activationFds } from '../../plugins/activation.js'
 import demo from '../../plugins/demo.js'
+import http, { type HttpOptions } from '../../plugins/http.js'
 import lifecycle from '../../plugins/lifecycle.js'
 import stdio from '../../plugins/stdio.js'
 import unix from '../../plugins/unix.js'
@@ -26,6 +27,8 @@ export interface DaemonOptions {
   logger?: Logger
   /** Serve stdin/stdout instead of a socket. */
   stdio?: boolean
+  /** JSON-RPC over HTTP as well, beside the line socket (or stdio): `{ path }` or `{ port, host }`. */
+  http?: HttpOptions
   /** The streams of `stdio` (default process.stdin and process.stdout). */
   input?: Readable
   output?: Writable
@@ -48,5 +51,6 @@ export function buildDaemon (opts: DaemonOptions = {}): LinefyInstance {
     if (activationFds(process.env, process.pid).length > 0) app.register(activation)
     else app.register(unix, { path: opts.socketPath })
   }
+  if (opts.http !== undefined) app.register(http, opts.http)
   return app
 }
