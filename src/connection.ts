@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
+import { asciiJson } from './ascii-json.js'
 import { codes, RpcCode } from './errors.js'
 import type { Framing, Decoder, FrameSink } from './framing.js'
 import { runHooks, type AnyHook } from './hooks.js'
@@ -57,6 +58,7 @@ export class Connection implements Sink, FrameSink {
   private readonly collector: Collector | null
   private readonly onDisconnectHooks: AnyHook[]
   private readonly perConnection: number
+  private readonly asciiOnly: boolean
   private backlog: Array<Entry | undefined> = []
   private head = 0
   private running = 0
@@ -84,6 +86,7 @@ export class Connection implements Sink, FrameSink {
     this.collector = collector
     this.onDisconnectHooks = onDisconnect
     this.perConnection = state.opts.perConnection
+    this.asciiOnly = state.opts.asciiOnly
     state.connections.add(this)
     state.activity.connections++
     if (stream !== null) {
@@ -273,6 +276,7 @@ export class Connection implements Sink, FrameSink {
 
   private send (line: string): void {
     if (this.destroyed) return
+    if (this.asciiOnly) line = asciiJson(line)
     if (this.out === '') {
       this.out = this.framing.encode(line)
       process.nextTick(flush, this)

@@ -39,8 +39,11 @@ function positiveInt (opts: LinefyOptions, name: keyof LinefyOptions, fallback: 
 function resolveOptions (opts: LinefyOptions): ResolvedOptions {
   const compat = opts.compat ?? 'spec'
   if (compat !== 'spec' && compat !== 'seed') throw new codes.LINEFY_ERR_INVALID_OPTION('compat', `must be 'spec' or 'seed', got ${String(compat)}`)
+  const asciiOnly = opts.asciiOnly ?? compat === 'seed'
+  if (typeof asciiOnly !== 'boolean') throw new codes.LINEFY_ERR_INVALID_OPTION('asciiOnly', `must be true or false, got ${String(asciiOnly)}`)
   return {
     compat,
+    asciiOnly,
     concurrency: positiveInt(opts, 'concurrency', 64),
     maxQueue: positiveInt(opts, 'maxQueue', 4096, 0),
     perConnection: positiveInt(opts, 'perConnection', 1),

@@ -20,6 +20,7 @@ export type Compat = 'spec' | 'seed'
 
 export interface ResolvedOptions {
   compat: Compat
+  asciiOnly: boolean
   concurrency: number
   maxQueue: number
   perConnection: number
