@@ -21,6 +21,8 @@ export interface DaemonOptions {
   demo?: boolean
   concurrency?: number
   maxLineBytes?: number
+  /** Replies as pure ASCII JSON, as the Python server writes them (default true). */
+  asciiOnly?: boolean
   /** A pino level name (default 'info'), or a ready logger. */
   logLevel?: string
   logger?: Logger
@@ -37,7 +39,8 @@ export function buildDaemon (opts: DaemonOptions = {}): LinefyInstance {
     compat: 'seed',
     logger: opts.logger ?? { level: opts.logLevel ?? 'info' },
     concurrency: opts.concurrency,
-    maxLineBytes: opts.maxLineBytes
+    maxLineBytes: opts.maxLineBytes,
+    asciiOnly: opts.asciiOnly
   })
   app.register(lifecycle)
   if (opts.demo === true) app.register(demo)
