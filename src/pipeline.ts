@@ -63,10 +63,12 @@ export function dispatch (state: State, conn: Connection, sink: Sink, slot: numb
   }
   const method = m.method
   if (typeof method !== 'string') return sink.complete(slot, invalid('method must be a string', idJson))
-  const params = m.params
+  let params = m.params
   if (params !== undefined && (params === null || typeof params !== 'object')) {
     return sink.complete(slot, invalid('params must be object or array', idJson))
   }
+  // the Python server hands its dispatcher `req.get("params") or {}`: ported handlers index into a dict
+  if (params === undefined && state.opts.compat === 'seed') params = {}
   const ctx = state.contexts.get(method)
   if (ctx === undefined) {
     if (id === undefined) return sink.complete(slot, undefined)
