@@ -1,6 +1,8 @@
+import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import linefy, { type LinefyInstance, type LinefyOptions } from '../index.js'
 import { deferred, rpc, socketPair, injectLines } from './helpers/util.js'
+import { connect, tempDir } from './helpers/wire.js'
 
 function app (t: Test, opts: LinefyOptions = {}) {
   const a = linefy(opts)
@@ -49,6 +51,32 @@ t.test('an envelope that is not a JSON-RPC request answers -32600, echoing a val
   cases.forEach(([line, id, message], i) => {
     t.same(replies[i], { jsonrpc: '2.0', id, error: { code: -32600, message } }, line)
   })
+})
+
+t.test('seed mode: a request without params reaches the handler as {}, over a real socket; [] stays an array', async (t) => {
+  const seen: unknown[] = []
+  const path = join(tempDir(t), 'd.sock')
+  const a = linefy({ compat: 'seed' })
+  a.method('look', (req) => {
+    seen.push(req.params)
+    return (req.params as Record<string, unknown>).cue ?? 'no cue'
+  })
+  t.teardown(() => a.close())
+  await a.listen({ path })
+  const c = await connect(path, t)
+  c.send('{"jsonrpc":"2.0","id":1,"method":"look"}')
+  c.send('{"jsonrpc":"2.0","id":2,"method":"look","params":[]}')
+  c.send('{"jsonrpc":"2.0","id":3,"method":"look","params":{"cue":"x"}}')
+  t.same([await c.lines.next(), await c.lines.next(), await c.lines.next()], [
+    { jsonrpc: '2.0', id: 1, result: 'no cue' },
+    { jsonrpc: '2.0', id: 2, result: 'no cue' },
+    { jsonrpc: '2.0', id: 3, result: 'x' }
+  ])
+  t.same(seen, [{}, [], { cue: 'x' }])
+})
+
+t.test('spec mode: a request without params reaches the handler as undefined', async (t) => {
+  t.same(await app(t).inject(rpc(1, 'echo')), { jsonrpc: '2.0', id: 1, result: 'no params' })
 })
 
 t.test('an unknown method answers -32601 naming it', async (t) => {
