@@ -68,7 +68,7 @@ t.test('usage errors are one line and exit 2', async (t) => {
 t.test('call prints the result as JSON and exits 0', async (t) => {
   const path = await daemon(t)
   t.match(await runMain(['call', '--socket', path, 'add', '{"a":2,"b":3}']), { code: 0, stdout: '5\n', stderr: '' })
-  t.match(await runMain(['call', '--socket', path, 'echo']), { code: 0, stdout: 'null\n' })
+  t.match(await runMain(['call', '--socket', path, 'echo']), { code: 0, stdout: '{}\n' })
   t.match(await runMain(['call', 'echo', '["env"]'], { IAI_DAEMON_SOCKET_PATH: path }), { code: 0, stdout: '["env"]\n' }, 'path from the environment')
 })
 
@@ -221,7 +221,7 @@ t.test('the real CLI: the bridge answers -32002 for requests in flight when the 
   t.equal(code, 1)
   const lost = { code: -32002, message: 'transport lost: the daemon closed the connection before replying' }
   t.same(bridge.out.lines.map((l) => JSON.parse(l)), [
-    { jsonrpc: '2.0', id: 0, result: null },
+    { jsonrpc: '2.0', id: 0, result: {} },
     { jsonrpc: '2.0', id: 1, error: lost },
     { jsonrpc: '2.0', id: 'b', error: lost }
   ])
@@ -280,7 +280,7 @@ t.test('daemon in-process: --max-line-bytes refuses longer lines and keeps servi
   r.io.stdin.end(`{"jsonrpc":"2.0","id":1,"method":"echo","params":["${'x'.repeat(64)}"]}\n{"jsonrpc":"2.0","id":2,"method":"echo"}\n`)
   t.equal(await r.code, 0)
   t.match(JSON.parse(r.out.lines[0] as string), { id: null, error: { code: -32600, message: /exceeds maxLineBytes \(64 bytes\)/ } })
-  t.same(JSON.parse(r.out.lines[1] as string), { jsonrpc: '2.0', id: 2, result: null })
+  t.same(JSON.parse(r.out.lines[1] as string), { jsonrpc: '2.0', id: 2, result: {} })
 })
 
 t.test('daemon in-process: --concurrency bounds the handlers running at once', async (t) => {
