@@ -15,6 +15,8 @@ interface Entry {
   // a reply decided at read time (parse error, over-long line), sent in turn
   line: string | null
   cancelled: boolean
+  // read after close() began: refused, never run
+  late: boolean
 }
 
 const ORDINARY_DISCONNECT = new Set(['EPIPE', 'ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED'])
@@ -69,6 +71,8 @@ export class Connection implements Sink, FrameSink {
   private paused = false
   private readEnded = false
   private ending = false
+  // close()'s grace period is over: what was read and not started is refused
+  private expired = false
   // started and not finished; a handful at most, so an array beats a Map
   private readonly inflight: Request[] = []
   private logger: Logger | null = null
@@ -215,7 +219,7 @@ export class Connection implements Sink, FrameSink {
     }
   }
 
-  /** close() began: read nothing more, answer what was read, end when idle. */
+  /** close() began: read nothing more, run what was read, end when idle. */
   beginClose (): void {
     this.closing = true
     this.updateFlow()
@@ -223,8 +227,9 @@ export class Connection implements Sink, FrameSink {
     this.maybeEnd()
   }
 
-  /** The close() grace period is over: abort what still runs. */
+  /** The close() grace period is over: abort what still runs, refuse what has not started. */
   expire (): void {
+    this.expired = true
     for (const req of this.inflight.slice()) abortWith(req, new codes.LINEFY_ERR_SHUTTING_DOWN())
   }
 
@@ -234,7 +239,7 @@ export class Connection implements Sink, FrameSink {
   }
 
   private enqueue (seq: number, msg: unknown, line: string | null): void {
-    this.backlog.push({ seq, msg, line, cancelled: false })
+    this.backlog.push({ seq, msg, line, cancelled: false, late: this.closing })
     this.pump()
     this.updateFlow()
   }
@@ -249,7 +254,7 @@ export class Connection implements Sink, FrameSink {
       this.running++
       if (e.line !== null) this.complete(e.seq, e.line)
       else if (e.cancelled) this.complete(e.seq, refusal(e.msg, 'request cancelled', RpcCode.CANCELLED))
-      else if (this.closing) this.complete(e.seq, refusal(e.msg, 'server shutting down', RpcCode.SHUTTING_DOWN))
+      else if (e.late || this.expired) this.complete(e.seq, refusal(e.msg, 'server shutting down', RpcCode.SHUTTING_DOWN))
       else dispatch(this.state, this, this, e.seq, e.msg, false)
     }
     if (this.head !== 0 && this.head === backlog.length) {
