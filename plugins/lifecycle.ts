@@ -1,97 +1,211 @@
-import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
+import type { Logger } from 'pino'
 import { codes } from '../src/errors.js'
 import type { LinefyInstance } from '../src/instance.js'
 import { plugin } from '../src/plugin.js'
 import type { Activity } from '../src/state.js'
+import { readJson, writeJsonAtomic } from '../src/state-file.js'
+import { version as linefyVersion } from '../src/version.js'
 
-export type LifecycleState = 'wake' | 'sleep' | 'rem' | 'paused'
-type Running = Exclude<LifecycleState, 'paused'>
+/** The daemon's state machine, named as the Python daemon names it. */
+export type FsmState = 'WAKE' | 'TRANSITIONING' | 'SLEEP' | 'DREAMING'
 
-export interface LifecycleOptions {
-  /** The state at boot (default 'wake'). */
-  initial?: Running
-  /** How long no line may have been read before idle() lets background work run (default 1000 ms). */
-  quietMs?: number
+const FSM_STATES: readonly string[] = ['WAKE', 'TRANSITIONING', 'SLEEP', 'DREAMING']
+
+/** What each control line asks the scheduler for, as recorded until the scheduler honours it. */
+export interface ControlRequests {
+  user_initiated_sleep: { reason: string, ts: string }
+  force_wake: { ts: string }
+  force_rem: { ts: string }
+  /** The cascade (pre-warm) request session_open leaves; the session itself goes to `sessions`. */
+  session_open: { session_id: string, ts: string }
 }
 
-export type TransitionReply =
-  | { ok: true, state: LifecycleState, previous: LifecycleState }
-  | { ok: false, state: LifecycleState, reason: string, error: string }
+export type RequestType = keyof ControlRequests
+
+/** Every control type the plugin answers. */
+export type ControlType = RequestType | 'status' | 'pause' | 'resume'
+
+export interface LifecycleOptions {
+  /** The state at boot when no state file says otherwise (default 'WAKE'). */
+  initial?: FsmState
+  /** How long no line may have been read before idle() lets background work run (default 1000 ms). */
+  quietMs?: number
+  /** What `status` reports as `version` (default linefy's own). */
+  version?: string
+  /** Keep the control state in this JSON file, written atomically on every change. */
+  stateFile?: string
+  /** Open sessions kept in `sessions` at most; the oldest go first (default 100). */
+  maxSessions?: number
+  /** A session not consumed within this time is dropped (default 24 h). */
+  sessionTtlMs?: number
+}
 
 export interface Transition {
-  from: LifecycleState
-  to: LifecycleState
-  /** What asked for it: a control type, or whatever the caller of the API passed. */
+  from: FsmState
+  to: FsmState
+  /** What moved it, as the scheduler said. */
   cause: string
 }
 
-declare module '../src/instance.js' {
-  interface LinefyInstance {
-    lifecycle: Lifecycle
+export type ControlReply = Record<string, unknown>
+
+// where each request lives in the state document: the Python daemon's keys, so
+// that its tools can read a state file linefy wrote and the other way round
+const SLOTS: Record<RequestType, string> = {
+  user_initiated_sleep: 'user_sleep_request',
+  force_wake: 'force_wake_request',
+  force_rem: 'force_rem_request',
+  session_open: 'hippea_cascade_request'
+}
+
+type Doc = Record<string, unknown> & {
+  fsm_state: FsmState
+  daemon_started_at: string
+  scheduler_paused: boolean
+}
+
+/** Python's datetime.now(timezone.utc).isoformat(): what the Python daemon's clients parse. */
+export function isoNow (ms = Date.now()): string {
+  return new Date(ms).toISOString().slice(0, -1) + '000+00:00'
+}
+
+function isObject (v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v)
+}
+
+// Python slices by code point: never leave half a surrogate pair behind
+function clip (s: string, max: number): string {
+  if (s.length <= max) return s
+  let end = 0
+  for (let n = 0; n < max && end < s.length; n++) {
+    const c = s.charCodeAt(end)
+    end += c >= 0xd800 && c <= 0xdbff && end + 1 < s.length ? 2 : 1
+  }
+  return s.slice(0, end)
+}
+
+function invalid (error: string): ControlReply {
+  return { ok: false, reason: 'invalid_message', error }
+}
+
+/** Absent is fine; present, it must be a string. */
+function badString (msg: Record<string, unknown>, ...keys: string[]): ControlReply | null {
+  for (const key of keys) if (key in msg && typeof msg[key] !== 'string') return invalid(`${key} must be a string`)
+  return null
+}
+
+function digest (d: unknown): Record<string, unknown> | null {
+  if (!isObject(d)) return null
+  // the socket carries the counters only: the whole digest can run to kilobytes
+  return {
+    rem_cycles_completed: d.rem_cycles_completed ?? 0,
+    episodes_processed: d.episodes_processed ?? 0,
+    schemas_induced_tier0: d.schemas_induced_tier0 ?? 0,
+    claude_call_used: d.claude_call_used ?? false
   }
 }
 
+function count (opts: LifecycleOptions, name: 'quietMs' | 'maxSessions' | 'sessionTtlMs', fallback: number, min: number): number {
+  const v = opts[name] ?? fallback
+  if (!Number.isInteger(v) || v < min) throw new codes.LINEFY_ERR_INVALID_OPTION(name, `must be a whole number >= ${min}, got ${String(v)}`)
+  return v
+}
+
 /**
- * The daemon's state machine. Only this object changes the state: control
- * lines reach it through the handlers below, background schedulers through
- * its methods, so the router can never move the daemon by itself. Emits
- * 'transition' (Transition) on every change and 'session' (id) on
- * session_open.
+ * The control plane of the Python daemon, as data a scheduler reads. Control
+ * lines only record what they ask for: pending requests, the scheduler's
+ * pause flag, the table of open sessions. The daemon's own scheduler reads
+ * those, honours them and moves the state machine; nothing on the socket
+ * ever moves it (the Python project's C-DISPATCHER-FSM-ISOLATION rule).
+ *
+ * Events: 'request' (type, detail) whenever a control line records
+ * something, so a scheduler need not poll; 'transition' (Transition) when
+ * the scheduler moves the state.
  */
 export class Lifecycle extends EventEmitter {
-  readonly startedAt = Date.now()
   readonly quietMs: number
-  private current: LifecycleState
-  private beforePause: Running = 'wake'
+  readonly version: string
+  readonly stateFile: string | null
+  readonly maxSessions: number
+  readonly sessionTtlMs: number
+  private readonly startedMs = Date.now()
+  private doc: Doc
+  private readonly open = new Map<string, string>()
   private readonly activity: Readonly<Activity>
+  private readonly log: Logger | null
+  private writing: Promise<void> | null = null
+  private waiting: Promise<void> | null = null
 
-  constructor (activity: Readonly<Activity>, opts: LifecycleOptions = {}) {
+  constructor (activity: Readonly<Activity>, opts: LifecycleOptions = {}, log: Logger | null = null) {
     super()
-    const initial = opts.initial ?? 'wake'
-    if (initial !== 'wake' && initial !== 'sleep' && initial !== 'rem') {
-      throw new codes.LINEFY_ERR_INVALID_OPTION('initial', `must be 'wake', 'sleep' or 'rem', got ${String(initial)}`)
-    }
-    const quietMs = opts.quietMs ?? 1000
-    if (!Number.isInteger(quietMs) || quietMs < 0) {
-      throw new codes.LINEFY_ERR_INVALID_OPTION('quietMs', `must be a whole number of milliseconds, got ${String(quietMs)}`)
-    }
+    const initial = opts.initial ?? 'WAKE'
+    if (!FSM_STATES.includes(initial)) throw new codes.LINEFY_ERR_INVALID_FSM_STATE(initial)
+    this.quietMs = count(opts, 'quietMs', 1000, 0)
+    this.maxSessions = count(opts, 'maxSessions', 100, 1)
+    this.sessionTtlMs = count(opts, 'sessionTtlMs', 24 * 3600 * 1000, 1)
+    this.version = opts.version ?? linefyVersion
+    this.stateFile = opts.stateFile ?? null
     this.activity = activity
-    this.current = initial
-    this.quietMs = quietMs
+    this.log = log
+    this.doc = { fsm_state: initial, daemon_started_at: isoNow(this.startedMs), scheduler_paused: false, first_turn_pending: {} }
   }
 
-  get state (): LifecycleState {
-    return this.current
+  /** The state machine's state: only the scheduler moves it, with transition(). */
+  get state (): FsmState {
+    return this.doc.fsm_state
   }
 
-  wake (cause = 'wake'): TransitionReply {
-    return this.run('wake', cause)
+  /** Whether pause asked the scheduler to hold off background work. */
+  get paused (): boolean {
+    return this.doc.scheduler_paused
   }
 
-  sleep (cause = 'sleep'): TransitionReply {
-    return this.run('sleep', cause)
+  /** Open sessions whose first turn is still pending: session id -> when it opened (ISO 8601). */
+  get sessions (): ReadonlyMap<string, string> {
+    return this.open
   }
 
-  rem (cause = 'rem'): TransitionReply {
-    return this.run('rem', cause)
+  /** The request of this type waiting for the scheduler, or null. */
+  pending<K extends RequestType> (type: K): ControlRequests[K] | null {
+    const slot = this.doc[SLOTS[type]]
+    if (!isObject(slot) || slot.pending !== true) return null
+    const { pending: _, honored_at: __, ...request } = slot
+    return request as ControlRequests[K]
   }
 
-  pause (cause = 'pause'): TransitionReply {
-    if (this.current === 'paused') return this.refuse('already_paused', 'the daemon is already paused: send resume to continue')
-    this.beforePause = this.current
-    return this.move('paused', cause)
+  /** Takes the pending request of this type: it is marked honoured, and null is returned if there was none. */
+  honor<K extends RequestType> (type: K): ControlRequests[K] | null {
+    const request = this.pending(type)
+    if (request === null) return null
+    this.doc[SLOTS[type]] = { ...request, pending: false, honored_at: isoNow() }
+    this.save()
+    return request
   }
 
-  resume (cause = 'resume'): TransitionReply {
-    if (this.current !== 'paused') return this.refuse('not_paused', `the daemon is not paused (state '${this.current}'): there is nothing to resume`)
-    return this.move(this.beforePause, cause)
+  /** True the first time it is asked for an open session, then never again: the session leaves the table. */
+  consumeFirstTurn (sessionId: string): boolean {
+    if (!this.open.delete(sessionId)) return false
+    this.save()
+    return true
   }
 
-  openSession (): { ok: true, session_id: string, state: LifecycleState } {
-    const id = randomUUID()
-    this.emit('session', id)
-    return { ok: true, session_id: id, state: this.current }
+  /** The scheduler moves the state machine. */
+  transition (to: FsmState, cause = 'scheduler'): void {
+    if (!FSM_STATES.includes(to)) throw new codes.LINEFY_ERR_INVALID_FSM_STATE(to)
+    const from = this.doc.fsm_state
+    if (from === to) return
+    this.doc.fsm_state = to
+    this.save()
+    this.emit('transition', { from, to, cause } satisfies Transition)
+  }
+
+  /** The scheduler ran a tick: stamps last_tick_at, and what it learnt if it says so. */
+  tick (info: { quietWindow?: unknown, pendingDigest?: Record<string, unknown> | null } = {}): void {
+    this.doc.last_tick_at = isoNow()
+    if (info.quietWindow !== undefined) this.doc.quiet_window = info.quietWindow
+    if (info.pendingDigest !== undefined) this.doc.pending_digest = info.pendingDigest
+    this.save()
   }
 
   /** Milliseconds since the last line was read on any connection. */
@@ -109,48 +223,183 @@ export class Lifecycle extends EventEmitter {
     return a.inFlight === 0 && a.queued === 0 && this.idleMs() >= quietMs
   }
 
-  status (): Record<string, unknown> {
+  /** The `status` reply: the Python daemon's fields in its order, then linefy's probes. */
+  status (): ControlReply {
     const a = this.activity
+    const d = this.doc
     return {
       ok: true,
-      state: this.current,
+      state: d.fsm_state,
+      uptime_sec: (Date.now() - this.startedMs) / 1000,
+      version: this.version,
+      fsm_state: d.fsm_state,
+      last_tick_at: d.last_tick_at ?? null,
+      quiet_window: d.quiet_window ?? null,
+      pending_digest: digest(d.pending_digest),
+      daemon_started_at: d.daemon_started_at,
+      scheduler_paused: d.scheduler_paused,
       connections: a.connections,
       in_flight: a.inFlight,
       queued: a.queued,
       idle_ms: this.idleMs(),
-      uptime_ms: Date.now() - this.startedAt,
-      pid: process.pid
+      uptime_ms: Date.now() - this.startedMs,
+      pid: process.pid,
+      pending: (Object.keys(SLOTS) as RequestType[]).filter((type) => this.pending(type) !== null)
     }
   }
 
-  private run (to: Running, cause: string): TransitionReply {
-    if (this.current === 'paused') return this.refuse('paused', `the daemon is paused: send resume before ${cause}`)
-    return this.move(to, cause)
-  }
-
-  private move (to: LifecycleState, cause: string): TransitionReply {
-    const from = this.current
-    if (from !== to) {
-      this.current = to
-      this.emit('transition', { from, to, cause } satisfies Transition)
+  /** Answers one control line. Synchronous unless the state goes to a file. */
+  handle (type: ControlType, msg: Record<string, unknown>): ControlReply | Promise<ControlReply> {
+    switch (type) {
+      case 'status':
+        return this.status()
+      case 'user_initiated_sleep': {
+        const bad = badString(msg, 'reason', 'ts')
+        if (bad !== null) return bad
+        if (this.doc.fsm_state !== 'WAKE') return { ok: false, reason: 'already_sleeping' }
+        return this.record(type, { reason: clip((msg.reason as string | undefined) ?? '', 500), ts: this.ts(msg) }, { ok: true, state: 'TRANSITIONING' })
+      }
+      case 'force_wake':
+      case 'force_rem':
+        return badString(msg, 'ts') ?? this.record(type, { ts: this.ts(msg) }, { ok: true, reason: type === 'force_wake' ? 'wake_queued' : 'rem_queued' })
+      case 'pause':
+      case 'resume': {
+        if ('seconds' in msg && !Number.isInteger(msg.seconds)) return invalid('seconds must be an int')
+        this.doc.scheduler_paused = type === 'pause'
+        this.emit('request', type, msg.seconds === undefined ? {} : { seconds: msg.seconds })
+        return this.saved({ ok: true, paused: type === 'pause' })
+      }
+      case 'session_open': {
+        const bad = badString(msg, 'session_id', 'ts')
+        if (bad !== null) return bad
+        const request = { session_id: clip((msg.session_id as string | undefined) ?? '', 128), ts: this.ts(msg) }
+        this.doc.last_session_open = { ...request }
+        this.openSession(request.session_id)
+        return this.record(type, request, { ok: true, reason: 'session_open_queued' })
+      }
     }
-    return { ok: true, state: to, previous: from }
   }
 
-  private refuse (reason: string, error: string): TransitionReply {
-    return { ok: false, state: this.current, reason, error }
+  /** Reads the state file, if any; a state file that is not JSON is replaced, as the Python daemon does. */
+  async load (): Promise<void> {
+    const file = this.stateFile
+    if (file === null) return
+    let saved: unknown
+    try {
+      saved = await readJson(file)
+    } catch (err) {
+      if (!(err instanceof SyntaxError)) throw new codes.LINEFY_ERR_STATE_FILE(file, (err as Error).message)
+      this.log?.warn({ file, err }, 'the control state file is not JSON: starting from a fresh state')
+    }
+    if (isObject(saved)) this.adopt(saved)
+    await this.persist().catch((err: Error) => { throw new codes.LINEFY_ERR_STATE_FILE(file, err.message) })
+  }
+
+  /** Resolves once every change so far is in the state file (at once without one). */
+  async flush (): Promise<void> {
+    await (this.waiting ?? this.writing)?.catch(() => {})
+  }
+
+  // keeps what the file holds, other tools' keys included; what linefy reads must have the right type
+  private adopt (saved: Record<string, unknown>): void {
+    const doc = this.doc
+    this.doc = {
+      ...saved,
+      fsm_state: typeof saved.fsm_state === 'string' && FSM_STATES.includes(saved.fsm_state) ? saved.fsm_state as FsmState : doc.fsm_state,
+      daemon_started_at: doc.daemon_started_at,
+      scheduler_paused: saved.scheduler_paused === true
+    }
+    const sessions = saved.first_turn_pending
+    if (isObject(sessions)) {
+      for (const [id, at] of Object.entries(sessions)) if (typeof at === 'string') this.open.set(id, at)
+    }
+    this.prune(Date.now())
+    this.doc.first_turn_pending = Object.fromEntries(this.open)
+  }
+
+  private openSession (id: string): void {
+    const now = Date.now()
+    // a re-open counts as the newest
+    this.open.delete(id)
+    this.open.set(id, isoNow(now))
+    this.prune(now)
+  }
+
+  private prune (now: number): void {
+    for (const [id, at] of this.open) {
+      const ms = Date.parse(at)
+      if (!(now - ms < this.sessionTtlMs)) this.open.delete(id)
+    }
+    // a Map keeps insertion order: the first entries are the oldest
+    for (const id of this.open.keys()) {
+      if (this.open.size <= this.maxSessions) break
+      this.open.delete(id)
+    }
+  }
+
+  private ts (msg: Record<string, unknown>): string {
+    return (msg.ts as string | undefined) ?? isoNow()
+  }
+
+  private record<K extends RequestType> (type: K, request: ControlRequests[K], reply: ControlReply): ControlReply | Promise<ControlReply> {
+    this.doc[SLOTS[type]] = { ...request, pending: true }
+    this.emit('request', type, request)
+    return this.saved(reply)
+  }
+
+  /** `reply` once the change is saved; state_write_failed, as the Python daemon answers, when it cannot be. */
+  private saved (reply: ControlReply): ControlReply | Promise<ControlReply> {
+    if (this.stateFile === null) return reply
+    return this.persist().then(() => reply, (err: Error) => {
+      const message = new codes.LINEFY_ERR_STATE_FILE(this.stateFile, err.message).message
+      this.log?.error({ err }, 'control state not saved')
+      return { ok: false, reason: 'state_write_failed', error: message.slice(0, 200) }
+    })
+  }
+
+  /** A change made by the scheduler: saved in the background, a failure logged. */
+  private save (): void {
+    if (this.stateFile === null) return
+    this.persist().catch((err: Error) => this.log?.error({ err }, 'control state not saved'))
+  }
+
+  // one write at a time, renames in order; changes made during a write go out in the next one
+  private persist (): Promise<void> {
+    if (this.waiting !== null) return this.waiting
+    if (this.writing === null) return this.write()
+    const waiting = this.writing.then(() => {
+      this.waiting = null
+      return this.write()
+    })
+    this.waiting = waiting
+    return waiting
+  }
+
+  private write (): Promise<void> {
+    this.doc.first_turn_pending = Object.fromEntries(this.open)
+    const done = writeJsonAtomic(this.stateFile as string, this.doc)
+    const clear = (): void => { this.writing = null }
+    this.writing = done.then(clear, clear)
+    return done
   }
 }
 
-/** The control plane of the reference daemon: status, sleep/wake/rem, pause/resume, sessions. */
+declare module '../src/instance.js' {
+  interface LinefyInstance {
+    lifecycle: Lifecycle
+  }
+}
+
+const CONTROL_TYPES: readonly ControlType[] = ['status', 'user_initiated_sleep', 'force_wake', 'force_rem', 'pause', 'resume', 'session_open']
+
+/**
+ * The control plane of the reference daemon, with the Python daemon's
+ * shapes: `app.lifecycle` is what the daemon's scheduler reads and honours.
+ */
 export default plugin<LifecycleOptions>(async function lifecycle (app: LinefyInstance, opts: LifecycleOptions) {
-  const lc = new Lifecycle(app.activity, opts)
+  const lc = new Lifecycle(app.activity, opts, app.log)
+  await lc.load()
   app.decorate('lifecycle', lc)
-  app.control('status', () => lc.status())
-  app.control('user_initiated_sleep', (msg) => lc.sleep(msg.type as string))
-  app.control('force_wake', (msg) => lc.wake(msg.type as string))
-  app.control('force_rem', (msg) => lc.rem(msg.type as string))
-  app.control('pause', (msg) => lc.pause(msg.type as string))
-  app.control('resume', (msg) => lc.resume(msg.type as string))
-  app.control('session_open', () => lc.openSession())
+  for (const type of CONTROL_TYPES) app.control(type, (msg) => lc.handle(type, msg))
+  app.addHook('onClose', () => lc.flush())
 }, { name: 'linefy-lifecycle' })

@@ -18,7 +18,7 @@ export const usage = `Usage: linefy <command> [options]
 
 Commands:
   daemon [--socket PATH] [--demo] [--concurrency N] [--max-line-bytes N]
-         [--stdio] [--log-level LEVEL]
+         [--state-file PATH] [--stdio] [--log-level LEVEL]
       Run the reference daemon. SIGTERM or SIGINT stops it gracefully.
   call [--socket PATH] [--timeout MS] METHOD [PARAMS_JSON]
       Call a method; print its result as JSON (exit 0) or the error (exit 1).
@@ -47,6 +47,7 @@ const verbs: Record<string, Verb> = {
       demo: { type: 'boolean' },
       concurrency: { type: 'string' },
       'max-line-bytes': { type: 'string' },
+      'state-file': { type: 'string' },
       stdio: { type: 'boolean' },
       'log-level': { type: 'string' }
     },
@@ -59,6 +60,7 @@ const verbs: Record<string, Verb> = {
         demo: values.demo === true,
         concurrency: count(values, 'concurrency'),
         maxLineBytes: count(values, 'max-line-bytes'),
+        stateFile: filePath(values, 'state-file'),
         logLevel: logLevel(values['log-level']),
         stdio: values.stdio === true
       }, io)
@@ -107,6 +109,12 @@ function count (values: Values, name: string): number | undefined {
   if (v === undefined) return undefined
   if (!/^[1-9][0-9]*$/.test(v as string)) throw new codes.LINEFY_ERR_CLI_USAGE(`--${name} must be a positive whole number, got '${String(v)}'`)
   return Number(v)
+}
+
+function filePath (values: Values, name: string): string | undefined {
+  const v = values[name] as string | undefined
+  if (v === '') throw new codes.LINEFY_ERR_CLI_USAGE(`--${name} must be a path`)
+  return v
 }
 
 function noPositionals (positionals: string[]): void {

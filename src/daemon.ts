@@ -26,6 +26,8 @@ export interface DaemonOptions {
   /** A pino level name (default 'info'), or a ready logger. */
   logLevel?: string
   logger?: Logger
+  /** Keep the control plane's state (pause, pending requests, sessions) in this JSON file. */
+  stateFile?: string
   /** Serve stdin/stdout instead of a socket. */
   stdio?: boolean
   /** The streams of `stdio` (default process.stdin and process.stdout). */
@@ -42,7 +44,7 @@ export function buildDaemon (opts: DaemonOptions = {}): LinefyInstance {
     maxLineBytes: opts.maxLineBytes,
     asciiOnly: opts.asciiOnly
   })
-  app.register(lifecycle)
+  app.register(lifecycle, { stateFile: opts.stateFile })
   if (opts.demo === true) app.register(demo)
   if (opts.stdio === true) {
     app.register(stdio, { input: opts.input, output: opts.output })

@@ -34,7 +34,7 @@ t.test('relays requests and replies; stdin EOF ends it cleanly once everything i
     JSON.parse(s.out.lines[1] as string),
     { jsonrpc: '2.0', id: 'b', result: 3 }
   ])
-  t.match(JSON.parse(s.out.lines[1] as string), { ok: true, state: 'wake' })
+  t.match(JSON.parse(s.out.lines[1] as string), { ok: true, state: 'WAKE' })
   t.same(s.err.lines, [])
 })
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { existsSync, linkSync, statSync } from 'node:fs'
+import { existsSync, linkSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -90,10 +90,11 @@ t.test('call --timeout gives up with -32003', async (t) => {
 
 t.test('control sends a control line and prints the reply', async (t) => {
   const path = await daemon(t)
-  t.match(await runMain(['control', '--socket', path, 'pause']), { code: 0, stdout: '{"ok":true,"state":"paused","previous":"wake"}\n' })
+  t.match(await runMain(['control', '--socket', path, 'pause']), { code: 0, stdout: '{"ok":true,"paused":true}\n' })
   const status = await runMain(['control', '--socket', path, 'status'])
-  t.match(JSON.parse(status.stdout), { ok: true, state: 'paused' })
-  t.match(await runMain(['control', '--socket', path, 'session_open', '{"client":"cli"}']), { code: 0, stdout: /"session_id":"[0-9a-f-]{36}"/ })
+  t.match(JSON.parse(status.stdout), { ok: true, state: 'WAKE', scheduler_paused: true })
+  t.match(await runMain(['control', '--socket', path, 'session_open', '{"session_id":"cli-1"}']), { code: 0, stdout: '{"ok":true,"reason":"session_open_queued"}\n' })
+  t.match(await runMain(['control', '--socket', path, 'force_wake', '{"ts":1}']), { code: 0, stdout: '{"ok":false,"reason":"invalid_message","error":"ts must be a string"}\n' })
   t.match(await runMain(['control', '--socket', path, 'reboot']), { code: 1, stderr: "linefy: error -32600: unknown control type 'reboot'\n" })
 })
 
@@ -120,7 +121,7 @@ t.test('the real CLI: not running gives the hint and exit 1', async (t) => {
 t.test('the real CLI: bridge relays a session and exits 0 at EOF', async (t) => {
   const path = await daemon(t)
   const r = await run(t, ['bridge', '--socket', path], {}, '{"jsonrpc":"2.0","id":1,"method":"add","params":{"a":1,"b":2}}\n{"type":"force_rem"}\n')
-  t.same(r, { code: 0, signal: null, stdout: '{"jsonrpc":"2.0","id":1,"result":3}\n{"ok":true,"state":"rem","previous":"wake"}\n', stderr: '' })
+  t.same(r, { code: 0, signal: null, stdout: '{"jsonrpc":"2.0","id":1,"result":3}\n{"ok":true,"reason":"rem_queued"}\n', stderr: '' })
 })
 
 // the daemon verb
@@ -203,7 +204,7 @@ t.test('the real CLI: --stdio serves stdin/stdout and ends cleanly at EOF', asyn
   const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l))
   t.same(lines[0], { jsonrpc: '2.0', id: 1, result: { slept: 20 } })
   t.match(lines[1], { id: null, error: { code: -32700 } })
-  t.same(lines[2], { ok: true, state: 'rem', previous: 'wake' })
+  t.same(lines[2], { ok: true, reason: 'rem_queued' })
   t.ok(r.stderr.split('\n').filter(Boolean).every((l) => l.startsWith('{')), 'logs stay on stderr')
 })
 
@@ -271,7 +272,7 @@ t.test('daemon in-process: --stdio serves io.stdin/io.stdout and returns 0 at EO
   const r = runMainLive(['daemon', '--stdio', '--demo', '--log-level', 'silent'])
   r.io.stdin.end('{"jsonrpc":"2.0","id":1,"method":"add","params":{"a":1,"b":2}}\n{"type":"pause"}\n')
   t.equal(await r.code, 0)
-  t.same(r.out.lines, ['{"jsonrpc":"2.0","id":1,"result":3}', '{"ok":true,"state":"paused","previous":"wake"}'])
+  t.same(r.out.lines, ['{"jsonrpc":"2.0","id":1,"result":3}', '{"ok":true,"paused":true}'])
   t.same(r.err.lines, [])
 })
 
@@ -305,4 +306,31 @@ t.test('daemon in-process: a live daemon on the path is one line and exit 1', as
   const r = runMainLive(['daemon', '--socket', path, '--log-level', 'warn'])
   t.equal(await r.code, 1)
   t.same(r.err.lines, [`linefy: another daemon is already listening on ${path}: stop it first or choose another path`])
+})
+
+t.test('the real CLI: --state-file keeps the control state across a restart', async (t) => {
+  const dir = tempDir(t)
+  const path = join(dir, 'd.sock')
+  const file = join(dir, 'state', 'daemon-state.json')
+  const first = await startDaemon(t, path, ['--state-file', file])
+  t.same(await run(t, ['control', '--socket', path, 'pause', '{"seconds":3600}']), { code: 0, signal: null, stdout: '{"ok":true,"paused":true}\n', stderr: '' })
+  t.same(await run(t, ['control', '--socket', path, 'session_open', '{"session_id":"s-1","ts":"2026-05-02T10:00:00+00:00"}']), { code: 0, signal: null, stdout: '{"ok":true,"reason":"session_open_queued"}\n', stderr: '' })
+  first.proc.kill('SIGTERM')
+  t.same(await first.exited, { code: 0, signal: null })
+  t.match(JSON.parse(readFileSync(file, 'utf8')), { scheduler_paused: true, first_turn_pending: { 's-1': String } })
+  await startDaemon(t, path, ['--state-file', file])
+  const status = await run(t, ['control', '--socket', path, 'status'])
+  t.match(JSON.parse(status.stdout), { ok: true, state: 'WAKE', scheduler_paused: true, pending: ['session_open'] })
+})
+
+t.test('daemon in-process: a --state-file that cannot be used is one line and exit 1', async (t) => {
+  const dir = tempDir(t)
+  writeFileSync(join(dir, 'file'), 'x')
+  const file = join(dir, 'file', 'state.json')
+  const r = runMainLive(['daemon', '--socket', join(dir, 'd.sock'), '--state-file', file, '--log-level', 'warn'])
+  t.equal(await r.code, 1)
+  t.match(r.err.lines, [new RegExp(`^linefy: control state file ${file}: ENOTDIR: .+: make sure its directory can be created and written by this user, or pass another --state-file$`)])
+  t.equal(r.err.lines.length, 1)
+  t.equal(existsSync(join(dir, 'd.sock')), false, 'nothing was bound')
+  t.match(await runMain(['daemon', '--state-file', '']), { code: 2, stderr: /--state-file must be a path/ })
 })
