@@ -24,8 +24,9 @@ Commands:
       Call a method; print its result as JSON (exit 0) or the error (exit 1).
   control [--socket PATH] [--timeout MS] TYPE [FIELDS_JSON]
       Send a control line such as status, pause or resume; print the reply.
-  bridge [--socket PATH]
+  bridge [--socket PATH] [--wait MS]
       Relay stdin and stdout to the daemon, for hosts that only speak stdio.
+      Until the daemon accepts, keep trying for MS (default 5000; 0: try once).
 
 The socket is --socket, else $IAI_DAEMON_SOCKET_PATH, else ~/.iai-mcp/.daemon.sock.
 `
@@ -86,10 +87,13 @@ const verbs: Record<string, Verb> = {
     }
   },
   bridge: {
-    options: socketOption,
+    options: { ...socketOption, wait: { type: 'string' } },
     run: async (values, positionals, env, io) => {
       noPositionals(positionals)
-      const result = await bridge(socketPath(values.socket as string | undefined, env), io.stdin, io.stdout)
+      const path = socketPath(values.socket as string | undefined, env)
+      const wait = millis(values, 'wait')
+      const onWait = (): void => { io.stderr.write(`linefy: no daemon on ${path} yet: waiting up to ${wait ?? 5000} ms for one\n`) }
+      const result = await bridge(path, io.stdin, io.stdout, { wait, onWait })
       if (result.clean) return 0
       io.stderr.write(`linefy: the daemon closed the connection; ${result.lost} request(s) in flight were answered -32002\n`)
       return 1
@@ -108,6 +112,13 @@ function count (values: Values, name: string): number | undefined {
   const v = values[name]
   if (v === undefined) return undefined
   if (!/^[1-9][0-9]*$/.test(v as string)) throw new codes.LINEFY_ERR_CLI_USAGE(`--${name} must be a positive whole number, got '${String(v)}'`)
+  return Number(v)
+}
+
+function millis (values: Values, name: string): number | undefined {
+  const v = values[name]
+  if (v === undefined) return undefined
+  if (!/^[0-9]+$/.test(v as string)) throw new codes.LINEFY_ERR_CLI_USAGE(`--${name} must be a whole number of milliseconds, got '${String(v)}'`)
   return Number(v)
 }
 

@@ -1,10 +1,12 @@
 import { EventEmitter } from 'node:events'
+import { connect, type Socket } from 'node:net'
 import { PassThrough, Writable } from 'node:stream'
 import t, { type Test } from 'tap'
 import { main, type Io } from '../src/cli.js'
 import { bridge } from '../src/bridge.js'
 import { buildDaemon } from '../src/daemon.js'
 import { LineLog, firstLine, rawServer, serveOn, tempSocket } from './helpers/daemon-kit.js'
+import { deferred, runFixture, until } from './helpers/wire.js'
 
 function io (): Io & { out: LineLog, err: LineLog, stdin: PassThrough } {
   const out = new LineLog()
@@ -105,11 +107,89 @@ t.test('a daemon that closes with nothing in flight still ends the bridge with e
   t.match(s.err.lines, [/0 request\(s\) in flight/])
 })
 
-t.test('no daemon: a one-line hint naming the path, exit 1', async (t) => {
+t.test('no daemon and --wait 0: a one-line hint naming the path, exit 1, at once', async (t) => {
   const path = tempSocket(t)
   const s = io()
-  t.equal(await main(['bridge', '--socket', path], {}, s), 1)
+  t.equal(await main(['bridge', '--socket', path, '--wait', '0'], {}, s), 1)
   t.same(s.err.lines, [`linefy: no daemon is listening on ${path}: start one with \`linefy daemon\`, or pass --socket with the path it listens on`])
+})
+
+t.test('a daemon that comes up while the bridge waits gets what stdin sent meanwhile, in order', async (t) => {
+  const path = tempSocket(t)
+  const s = io()
+  const waiting = deferred()
+  const done = bridge(path, s.stdin, s.stdout, { wait: 10_000, onWait: waiting.resolve })
+  s.stdin.write('{"jsonrpc":"2.0","id":1,"method":"add","params":{"a":1,"b":2}}\n')
+  await waiting.promise
+  s.stdin.end('{"type":"status"}\n{"jsonrpc":"2.0","id":2,"method":"echo","params":["late"]}\n')
+  await serveOn(t, buildDaemon({ demo: true, logLevel: 'silent' }), path)
+  t.same(await done, { clean: true, lost: 0 })
+  t.same(JSON.parse(s.out.lines[0] as string), { jsonrpc: '2.0', id: 1, result: 3 })
+  t.match(JSON.parse(s.out.lines[1] as string), { ok: true, state: 'WAKE' })
+  t.same(JSON.parse(s.out.lines[2] as string), { jsonrpc: '2.0', id: 2, result: ['late'] })
+})
+
+t.test('while it waits, the bridge holds a bounded amount of stdin and pauses the rest', async (t) => {
+  const path = tempSocket(t)
+  const s = io()
+  const done = bridge(path, s.stdin, s.stdout, { wait: 10_000 })
+  const paused = until(s.stdin, 'pause')
+  const big = 'x'.repeat(900 * 1024)
+  for (let i = 0; i < 3; i++) s.stdin.write(`{"jsonrpc":"2.0","id":${i},"method":"echo","params":["${big}"]}\n`)
+  s.stdin.end()
+  await paused
+  t.ok(s.stdin.readableLength > 0, `${s.stdin.readableLength} bytes left in stdin, unread`)
+  await serveOn(t, buildDaemon({ demo: true, logLevel: 'silent' }), path)
+  t.same(await done, { clean: true, lost: 0 })
+  t.same(s.out.lines.map((l) => (JSON.parse(l) as { id: number, result: string[] }).id), [0, 1, 2])
+})
+
+t.test('past --wait, every request stdin sent gets -32002, and the hint says how long it waited', async (t) => {
+  const path = tempSocket(t)
+  const s = io()
+  s.stdin.write('{"jsonrpc":"2.0","id":1,"method":"a"}\n{"jsonrpc":"2.0","method":"note"}\n{"jsonrpc":"2.0","id":"b","method":"b"}\n')
+  t.equal(await main(['bridge', '--socket', path, '--wait', '100'], {}, s), 1)
+  const lost = { code: -32002, message: `transport lost: no daemon is listening on ${path}` }
+  t.same(s.out.lines.map((l) => JSON.parse(l)), [{ jsonrpc: '2.0', id: 1, error: lost }, { jsonrpc: '2.0', id: 'b', error: lost }])
+  t.same(s.err.lines, [
+    `linefy: no daemon on ${path} yet: waiting up to 100 ms for one`,
+    `linefy: no daemon is listening on ${path} (waited 100 ms): start one with \`linefy daemon\`, or pass --socket with the path it listens on`
+  ])
+})
+
+t.test('an error that waiting cannot fix fails at once', async (t) => {
+  const s = io()
+  const started = Date.now()
+  await t.rejects(bridge('/etc/passwd/d.sock', s.stdin, s.stdout, { wait: 60_000 }), { code: 'ENOTDIR' })
+  t.ok(Date.now() - started < 30_000, 'did not wait for the deadline')
+})
+
+t.test('a stopped daemon whose backlog is full is waited for too, and served once it runs again', async (t) => {
+  const path = tempSocket(t)
+  const daemon = runFixture(t, 'transport-daemon.mjs', [JSON.stringify({ path })])
+  await daemon.stderr.find((m) => m.ready === true)
+  daemon.child.kill('SIGSTOP')
+  t.teardown(() => { daemon.child.kill('SIGCONT') })
+  const pending: Socket[] = []
+  t.teardown(() => { for (const p of pending) p.destroy() })
+  let err: NodeJS.ErrnoException | null = null
+  for (let i = 0; i < 5000 && err === null; i++) {
+    const p = connect(path)
+    pending.push(p)
+    err = await new Promise((resolve) => { p.once('connect', () => resolve(null)); p.once('error', resolve) })
+  }
+  t.equal(err?.code, 'EAGAIN', 'the backlog is full')
+  const s = io()
+  const waiting = deferred()
+  const done = bridge(path, s.stdin, s.stdout, { wait: 20_000, onWait: waiting.resolve })
+  s.stdin.end('{"jsonrpc":"2.0","id":1,"method":"echo","params":["back"]}\n')
+  await waiting.promise
+  for (const p of pending) p.destroy()
+  daemon.child.kill('SIGCONT')
+  t.same(await done, { clean: true, lost: 0 })
+  t.same(JSON.parse(s.out.lines[0] as string), { jsonrpc: '2.0', id: 1, result: ['back'] })
+  daemon.child.kill('SIGTERM')
+  await daemon.exit()
 })
 
 t.test('slow consumers on either side are waited for, not buffered without bound', async (t) => {

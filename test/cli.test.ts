@@ -55,7 +55,9 @@ t.test('usage errors are one line and exit 2', async (t) => {
     [['call', '--timeout', '0', 'echo', '--socket', '/nonexistent/d.sock'], "--timeout must be a positive whole number, got '0'"],
     [['control', '--timeout', 'x', 'status'], "--timeout must be a positive whole number, got 'x'"],
     [['daemon', '--log-level', 'loud'], "--log-level must be one of fatal, error, warn, info, debug, trace, silent, got 'loud'"],
-    [['bridge', 'x'], "unexpected argument 'x'"]
+    [['bridge', 'x'], "unexpected argument 'x'"],
+    [['bridge', '--wait', '5s'], "--wait must be a whole number of milliseconds, got '5s'"],
+    [['daemon', '--state-file', ''], '--state-file must be a path']
   ]
   for (const [argv, message] of cases) {
     const r = await runMain(argv)
@@ -332,5 +334,18 @@ t.test('daemon in-process: a --state-file that cannot be used is one line and ex
   t.match(r.err.lines, [new RegExp(`^linefy: control state file ${file}: ENOTDIR: .+: make sure its directory can be created and written by this user, or pass another --state-file$`)])
   t.equal(r.err.lines.length, 1)
   t.equal(existsSync(join(dir, 'd.sock')), false, 'nothing was bound')
-  t.match(await runMain(['daemon', '--state-file', '']), { code: 2, stderr: /--state-file must be a path/ })
+})
+
+t.test('the real CLI: a bridge started before its daemon waits for it (--wait, default 5000 ms) and relays once it accepts', async (t) => {
+  const path = tempSocket(t)
+  const bridge = start(t, ['bridge', '--socket', path])
+  bridge.proc.stdin?.write('{"jsonrpc":"2.0","id":1,"method":"add","params":{"a":20,"b":22}}\n')
+  // the daemon starts once the bridge has tried and begun to wait
+  await bridge.err.match(/^linefy: no daemon on .* yet: waiting up to 5000 ms for one$/)
+  const daemon = await startDaemon(t, path)
+  t.same(JSON.parse((await bridge.out.count(1))[0] as string), { jsonrpc: '2.0', id: 1, result: 42 })
+  bridge.proc.stdin?.end()
+  t.same(await bridge.exited, { code: 0, signal: null })
+  daemon.proc.kill('SIGTERM')
+  t.same(await daemon.exited, { code: 0, signal: null })
 })
