@@ -13,8 +13,8 @@ export interface BridgeOptions {
    * A socket-activated or restarting daemon is given that long to come up.
    */
   wait?: number
-  /** Called once, when the first attempt fails and the bridge starts waiting. */
-  onWait?: () => void
+  /** Called once, with the wait, when the first attempt fails and the bridge starts waiting. */
+  onWait?: (wait: number) => void
 }
 
 // what stdin may send while the daemon is not there yet, before stdin is paused
@@ -26,20 +26,26 @@ function notThere (err: unknown): boolean {
   return code === 'LINEFY_ERR_NOT_RUNNING' || code === 'EAGAIN'
 }
 
-async function connectWithin (path: string, wait: number, onWait: (() => void) | undefined): Promise<Socket> {
+async function connectWithin (path: string, wait: number, onWait: ((wait: number) => void) | undefined): Promise<Socket> {
   const deadline = Date.now() + wait
   let pause = 25
-  for (let attempt = 0; ; attempt++) {
+  let waited = false
+  let socket: Socket | null = null
+  while (socket === null) {
     try {
-      return await openSocket(path)
+      socket = await openSocket(path)
     } catch (err) {
       const left = deadline - Date.now()
       if (!notThere(err) || left <= 0) throw err
-      if (attempt === 0) onWait?.()
+      if (!waited) {
+        waited = true
+        onWait?.(wait)
+      }
       await delay(Math.min(pause, left))
       pause = Math.min(pause * 2, 250)
     }
   }
+  return socket
 }
 
 export interface BridgeResult {

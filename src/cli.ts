@@ -91,9 +91,8 @@ const verbs: Record<string, Verb> = {
     run: async (values, positionals, env, io) => {
       noPositionals(positionals)
       const path = socketPath(values.socket as string | undefined, env)
-      const wait = millis(values, 'wait')
-      const onWait = (): void => { io.stderr.write(`linefy: no daemon on ${path} yet: waiting up to ${wait ?? 5000} ms for one\n`) }
-      const result = await bridge(path, io.stdin, io.stdout, { wait, onWait })
+      const onWait = (ms: number): void => { io.stderr.write(`linefy: no daemon on ${path} yet: waiting up to ${ms} ms for one\n`) }
+      const result = await bridge(path, io.stdin, io.stdout, { wait: millis(values, 'wait'), onWait })
       if (result.clean) return 0
       io.stderr.write(`linefy: the daemon closed the connection; ${result.lost} request(s) in flight were answered -32002\n`)
       return 1
