@@ -60,7 +60,9 @@ export class Connection implements Sink, FrameSink {
   private readonly collector: Collector | null
   private readonly onDisconnectHooks: AnyHook[]
   private readonly perConnection: number
-  private readonly asciiOnly: boolean
+  // asciiOnly: each reply escaped before framing, or each write once when the framing allows
+  private readonly asciiReplies: boolean
+  private readonly asciiWrites: boolean
   private backlog: Array<Entry | undefined> = []
   private head = 0
   private running = 0
@@ -90,7 +92,8 @@ export class Connection implements Sink, FrameSink {
     this.collector = collector
     this.onDisconnectHooks = onDisconnect
     this.perConnection = state.opts.perConnection
-    this.asciiOnly = state.opts.asciiOnly
+    this.asciiWrites = state.opts.asciiOnly && framing.asciiTransparent === true
+    this.asciiReplies = state.opts.asciiOnly && !this.asciiWrites
     state.connections.add(this)
     state.activity.connections++
     if (stream !== null) {
@@ -281,7 +284,7 @@ export class Connection implements Sink, FrameSink {
 
   private send (line: string): void {
     if (this.destroyed) return
-    if (this.asciiOnly) line = asciiJson(line)
+    if (this.asciiReplies) line = asciiJson(line)
     if (this.out === '') {
       this.out = this.framing.encode(line)
       process.nextTick(flush, this)
@@ -298,7 +301,7 @@ export class Connection implements Sink, FrameSink {
     const s = this.out
     if (s === '' || this.destroyed) return
     this.out = ''
-    if (!(this.stream as Duplex).write(s)) {
+    if (!(this.stream as Duplex).write(this.asciiWrites ? asciiJson(s) : s)) {
       this.blocked = true
       this.updateFlow()
     }
