@@ -1,11 +1,13 @@
+import { once } from 'node:events'
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import net from 'node:net'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import linefy, { type LinefyInstance } from '../index.js'
 import lifecycle, { isoNow, Lifecycle, type LifecycleOptions, type Transition } from '../plugins/lifecycle.js'
 import { version } from '../src/version.js'
 import { captureLogger } from './helpers/util.js'
-import { connect, tempDir } from './helpers/wire.js'
+import { connect, deferred, tempDir } from './helpers/wire.js'
 
 const PY_ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$/
 
@@ -71,6 +73,28 @@ t.test('every control type answers with the real shapes, over a real socket', as
   t.same(await control({ type: 'resume' }), { ok: true, paused: false }, 'resume is idempotent')
   t.same(await control({ type: 'session_open', session_id: 's-1', ts }), { ok: true, reason: 'session_open_queued' })
   t.match(await control({ type: 'status' }), { ok: true, state: 'WAKE', scheduler_paused: false })
+})
+
+t.test('session_open sent as the MCP wrapper sends it (write, end, never read the reply) is recorded', async (t) => {
+  const path = join(tempDir(t), 'd.sock')
+  const app = linefy({ compat: 'seed' })
+  app.register(lifecycle)
+  const gone = deferred()
+  app.addHook('onDisconnect', async () => gone.resolve())
+  t.teardown(() => app.close())
+  await app.listen({ path })
+  const arrived = once(app.lifecycle, 'request')
+  // emitSessionOpen in iai-mcp's mcp-wrapper/src/bridge.ts
+  const sock = net.createConnection(path, () => {
+    sock.write(JSON.stringify({ type: 'session_open', session_id: 'c0ffee', ts: new Date().toISOString() }) + '\n', () => sock.end())
+  })
+  sock.on('error', () => {})
+  t.teardown(() => sock.destroy())
+  const [type, detail] = await arrived as [string, { session_id: string }]
+  t.same([type, detail.session_id], ['session_open', 'c0ffee'])
+  t.ok(app.lifecycle.sessions.has('c0ffee'))
+  await gone.promise
+  t.equal(app.activity.connections, 0, 'the daemon answered and ended the connection though the reply was never read')
 })
 
 t.test('a field of the wrong type is refused as invalid_message, naming it', async (t) => {
