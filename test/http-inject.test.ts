@@ -43,7 +43,7 @@ t.test('injectHttp uses the options of the HTTP listener registered', async (t) 
   t.teardown(() => app.close())
   t.same((await app.injectHttp({ method: 'POST', url: '/rpc', payload: { jsonrpc: '2.0', id: 1, method: 'echo', params: [1] } })).json().result, [1])
   t.equal((await app.injectHttp(post({}))).statusCode, 404)
-  t.match((await app.injectHttp('/status')).json(), { ok: true, state: 'wake' })
+  t.match((await app.injectHttp('/status')).json(), { ok: true, state: 'WAKE' })
 })
 
 t.test('hooks, schemas, timeouts and connection hooks apply to injected requests', async (t) => {

@@ -151,7 +151,7 @@ t.test('GET /health answers the lifecycle status; other methods there are 405', 
   const to = await onSocket(t, a, { healthEndpoint: '/healthz' })
   const r = await send(to, undefined, { method: 'GET', path: '/healthz' })
   t.equal(r.status, 200)
-  t.match(r.json(), { ok: true, state: 'wake', connections: 1, in_flight: 0, pid: process.pid })
+  t.match(r.json(), { ok: true, state: 'WAKE', connections: 1, in_flight: 0, pid: process.pid })
   const post = await send(to, '{}', { path: '/healthz' })
   t.match([post.status, post.headers.allow, post.json().error.code], [405, 'GET', 'LINEFY_ERR_HTTP_METHOD'])
   const before = a.activity.lastActivity

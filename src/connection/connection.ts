@@ -39,6 +39,8 @@ export class LineConnection implements Connection, Sink, FrameSink {
   private paused = false
   private readEnded = false
   private ending = false
+  // close()'s grace period is over: what was read and not started is refused
+  private expired = false
   private readonly inflight: InFlightList
   private readonly outgoing: Outgoing
   private readonly outbox: Outbox | null
@@ -59,7 +61,7 @@ export class LineConnection implements Connection, Sink, FrameSink {
     this.perConnection = host.opts.perConnection
     this.inflight = new InFlightList(host)
     this.outgoing = new Outgoing(this.pushOwn)
-    this.outbox = stream === null ? null : new Outbox(stream, framing, this.onBlocked)
+    this.outbox = stream === null ? null : new Outbox(stream, framing, host.opts.asciiOnly, this.onBlocked)
     this.compat = host.opts.compat
     host.connections.add(this)
     host.activity.connections++
@@ -178,6 +180,7 @@ export class LineConnection implements Connection, Sink, FrameSink {
   }
 
   expire (): void {
+    this.expired = true
     this.inflight.expire()
   }
 
@@ -187,7 +190,7 @@ export class LineConnection implements Connection, Sink, FrameSink {
   }
 
   private enqueue (seq: number, msg: unknown, line: string | null): void {
-    this.backlog.push(seq, msg, line)
+    this.backlog.push(seq, msg, line, this.closing)
     this.pump()
     this.updateFlow()
   }
@@ -201,7 +204,7 @@ export class LineConnection implements Connection, Sink, FrameSink {
       this.running++
       if (e.line !== null) this.complete(e.seq, e.line)
       else if (e.cancelled) this.complete(e.seq, refusal(e.msg, 'request cancelled', RpcCode.CANCELLED))
-      else if (this.closing) this.complete(e.seq, refusal(e.msg, 'server shutting down', RpcCode.SHUTTING_DOWN))
+      else if (e.late || this.expired) this.complete(e.seq, refusal(e.msg, 'server shutting down', RpcCode.SHUTTING_DOWN))
       else this.router.dispatch(e.msg, this, this, e.seq)
     }
     this.pumping = false

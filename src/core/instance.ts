@@ -40,6 +40,8 @@ export interface LinefyOptions {
   logger?: LoggerOption
   /** 'spec' (default): full JSON-RPC 2.0. 'seed': the Python daemon's wire behaviour. */
   compat?: Compat
+  /** Write every reply as pure ASCII JSON, as Python's json.dumps does (default: on in 'seed', off in 'spec'). */
+  asciiOnly?: boolean
   /** Handlers running at once across the instance (default 64). */
   concurrency?: number
   /** Requests waiting for a slot before -32004 (default 4096). */

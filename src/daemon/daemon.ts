@@ -22,9 +22,13 @@ export interface DaemonOptions {
   demo?: boolean
   concurrency?: number
   maxLineBytes?: number
+  /** Replies as pure ASCII JSON, as the Python server writes them (default true). */
+  asciiOnly?: boolean
   /** A pino level name (default 'info'), or a ready logger. */
   logLevel?: string
   logger?: Logger
+  /** Keep the control plane's state (pause, pending requests, sessions) in this JSON file. */
+  stateFile?: string
   /** Serve stdin/stdout instead of a socket. */
   stdio?: boolean
   /** JSON-RPC over HTTP as well, beside the line socket (or stdio): `{ path }` or `{ port, host }`. */
@@ -40,9 +44,10 @@ export function buildDaemon (opts: DaemonOptions = {}): LinefyInstance {
     compat: 'seed',
     logger: opts.logger ?? { level: opts.logLevel ?? 'info' },
     concurrency: opts.concurrency,
-    maxLineBytes: opts.maxLineBytes
+    maxLineBytes: opts.maxLineBytes,
+    asciiOnly: opts.asciiOnly
   })
-  app.register(lifecycle)
+  app.register(lifecycle, { stateFile: opts.stateFile })
   if (opts.demo === true) app.register(demo)
   if (opts.stdio === true) {
     app.register(stdio, { input: opts.input, output: opts.output })
