@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer, type Server, type Socket } from 'node:net'
-import { tmpdir } from 'node:os'
+import { socketTmpdir } from './socket-tmpdir.js'
 import { join } from 'node:path'
 import type { Test } from 'tap'
 import type { LinefyInstance } from '../../index.js'
 
 /** A fresh, short temp dir (unix socket paths must stay under ~100 bytes), removed at teardown. */
 export function tempDir (t: Test): string {
-  const dir = mkdtempSync(join(tmpdir(), 'lf-'))
+  const dir = mkdtempSync(join(socketTmpdir(), 'lf-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   return dir
 }

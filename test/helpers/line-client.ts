@@ -2,7 +2,7 @@ import net from 'node:net'
 import { once } from 'node:events'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { socketTmpdir } from './socket-tmpdir.js'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -87,7 +87,7 @@ export class LineClient {
 }
 
 export function tempDir (t: { teardown: (fn: () => void) => void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'lfy-'))
+  const dir = mkdtempSync(join(socketTmpdir(), 'lfy-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   return dir
 }

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { once, type EventEmitter } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import net from 'node:net'
-import { tmpdir } from 'node:os'
+import { socketTmpdir } from './socket-tmpdir.js'
 import { join } from 'node:path'
 import type { Readable, Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
@@ -13,7 +13,7 @@ interface Teardown { teardown: (fn: () => unknown) => void }
 
 /** A fresh directory per test, short enough for socket paths, removed afterwards. */
 export function tempDir (t: Teardown): string {
-  const dir = mkdtempSync(join(tmpdir(), 'lfy-'))
+  const dir = mkdtempSync(join(socketTmpdir(), 'lfy-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   return dir
 }
