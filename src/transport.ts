@@ -35,7 +35,22 @@ export function whenReady (app: LinefyInstance, start: () => Promise<void>): Pro
  */
 export function serveNet (app: LinefyInstance, binding: Binding): Promise<void> | undefined {
   const state = stateOf(app)
-  const server = createServer({ allowHalfOpen: true }, (socket) => { app.serve(socket) })
+  // refusals come in bursts (a flood of connects while descriptors run out):
+  // the log gets one line when a burst starts and one when accepting resumes
+  let refused = 0
+  const server = createServer({ allowHalfOpen: true }, (socket) => {
+    if (refused !== 0) {
+      state.log.info({ address, refused }, 'accepting connections again')
+      refused = 0
+    }
+    app.serve(socket)
+  })
+  const refuse = (why: string, cause?: Error): void => {
+    if (refused++ !== 0) return
+    const err = new codes.LINEFY_ERR_ACCEPT(address, why)
+    if (cause !== undefined) err.cause = cause
+    state.log.error({ err, address }, 'refusing connections')
+  }
   let address: Address | null = null
   let closed: Promise<unknown> | null = null
   app.addHook('onClose', async () => {
@@ -49,7 +64,7 @@ export function serveNet (app: LinefyInstance, binding: Binding): Promise<void> 
     // not events.once(): it would reject on the first 'error'
     closed = new Promise((resolve) => server.once('close', resolve))
     // accept() failures (EMFILE and the like) must not crash the daemon
-    server.on('error', (err) => state.log.error({ err, address }, 'accepting a connection failed'))
+    server.on('error', (err) => refuse(err.message, err))
     state.addresses.push(address)
     state.servers.add(server)
   })
