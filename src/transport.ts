@@ -1,5 +1,6 @@
 import { createServer, type AddressInfo, type ListenOptions as NetListenOptions, type Server } from 'node:net'
 import { codes, type LinefyError } from './errors.js'
+import { connectionCap, fdLimit } from './fd-limit.js'
 import type { LinefyInstance } from './instance.js'
 import { Phase, type State } from './state.js'
 import { kState } from './symbols.js'
@@ -51,6 +52,9 @@ export function serveNet (app: LinefyInstance, binding: Binding): Promise<void> 
     if (cause !== undefined) err.cause = cause
     state.log.error({ err, address }, 'refusing connections')
   }
+  const limit = fdLimit()
+  const cap = connectionCap(limit)
+  if (cap !== null) server.maxConnections = cap
   let address: Address | null = null
   let closed: Promise<unknown> | null = null
   app.addHook('onClose', async () => {
@@ -65,6 +69,7 @@ export function serveNet (app: LinefyInstance, binding: Binding): Promise<void> 
     closed = new Promise((resolve) => server.once('close', resolve))
     // accept() failures (EMFILE and the like) must not crash the daemon
     server.on('error', (err) => refuse(err.message, err))
+    server.on('drop', () => refuse(`${cap} connections open, the most ${limit} file descriptors allow`))
     state.addresses.push(address)
     state.servers.add(server)
   })

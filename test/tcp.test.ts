@@ -66,4 +66,8 @@ t.test('accept failures (EMFILE and the like) are logged once per burst, and the
   const next = await connect({ host: '127.0.0.1', port }, t)
   t.same((await next.call('echo', [3])).result, [3])
   t.match(records.slice(1), [{ level: 30, msg: 'accepting connections again', refused: 100 }])
+  // a connection refused for the connection cap is the same condition, in a burst of its own
+  ;(server as unknown as Server).emit('drop')
+  ;(server as unknown as Server).emit('drop')
+  t.match(records.slice(2), [{ level: 50, msg: 'refusing connections', err: { code: 'LINEFY_ERR_ACCEPT', message: /connections open, the most \d+ file descriptors allow/ } }])
 })
