@@ -263,8 +263,11 @@ t.test('a socket this user may not connect to is refused, never removed', async 
   }
   const lib = join(dir, 'lib')
   cpSync(fileURLToPath(new URL('../dist/src/', import.meta.url)), lib, { recursive: true })
-  const child = spawn(process.execPath, ['--input-type=module', '-e', probeAsOtherUser, pathToFileURL(join(lib, 'socket-file.js')).href, path], {
-    uid: 65534, gid: 65534, cwd: dir, stdio: ['ignore', 'pipe', 'inherit']
+  // tap adds its coverage hook, which lives in the checkout, to every child's
+  // NODE_OPTIONS, whatever env it is given: a shell drops it before node starts
+  const node = [process.execPath, '--input-type=module', '-e', probeAsOtherUser, pathToFileURL(join(lib, 'socket-file.js')).href, path]
+  const child = spawn('/bin/sh', ['-c', 'unset NODE_OPTIONS; exec "$0" "$@"', ...node], {
+    uid: 65534, gid: 65534, cwd: dir, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'inherit']
   })
   const spawned = await new Promise<Error | null>((resolve) => {
     child.once('spawn', () => resolve(null))
