@@ -69,7 +69,7 @@ export function serveNet (app: LinefyInstance, binding: Binding): Promise<void> 
     closed = new Promise((resolve) => server.once('close', resolve))
     // accept() failures (EMFILE and the like) must not crash the daemon
     server.on('error', (err) => refuse(err.message, err))
-    server.on('drop', () => refuse(`${cap} connections open, the most ${limit} file descriptors allow`))
+    server.on('drop', () => refuse(`${cap} connections open, all that a limit of ${limit} open files leaves room for`))
     state.addresses.push(address)
     state.servers.add(server)
   })
