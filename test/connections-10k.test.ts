@@ -31,7 +31,7 @@ t.test(`${N} concurrent connections, each with a call in flight: every one answe
   while ((connectionCap(need) as number) < N + 16) need += 64
   const limit = raiseFdLimit(need)
   if (limit !== null && limit < need) {
-    t.skip(`needs ${need} open files per process; the limit here is ${limit} and raising it takes CAP_SYS_RESOURCE: run with ulimit -n ${need}`)
+    t.plan(0, `needs ${need} open files per process; the limit here is ${limit} and raising it takes CAP_SYS_RESOURCE: run with ulimit -n ${need}`)
     return
   }
   const path = join(tempDir(t), 'd.sock')

@@ -43,13 +43,15 @@ function oneClient (path: string, id: number, sockets: net.Socket[]): Promise<Ou
   })
 }
 
-async function flood (t: Test, path: string): Promise<Record<Outcome, number>> {
+/** CLIENTS connecting at once, each with one call; what became of them, and a way to hang up. */
+async function flood (t: Test, path: string): Promise<Record<Outcome, number> & { close: () => void }> {
   const sockets: net.Socket[] = []
-  t.teardown(() => { for (const s of sockets) s.destroy() })
+  const close = (): void => { for (const s of sockets) s.destroy() }
+  t.teardown(close)
   const outcomes = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => oneClient(path, i, sockets)))
-  const count = { answered: 0, wrong: 0, refused: 0 }
+  const count = { answered: 0, wrong: 0, refused: 0, close }
   for (const o of outcomes) count[o]++
-  return Object.assign(count, { close: () => { for (const s of sockets) s.destroy() } })
+  return count
 }
 
 /** Connects and calls until a call is answered: the daemon accepts again once it has seen the flood's sockets close. */

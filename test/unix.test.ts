@@ -258,7 +258,7 @@ t.test('a socket this user may not connect to is refused, never removed', async 
   chmodSync(dir, 0o755)
   const closed = closedToOthers(dir)
   if (closed !== null) {
-    t.skip(`no other user can reach ${dir}: ${closed} is closed to others (TMPDIR inside a private directory?)`)
+    t.plan(0, `no other user can reach ${dir}: ${closed} is closed to others (TMPDIR inside a private directory?)`)
     return
   }
   const lib = join(dir, 'lib')
@@ -274,7 +274,7 @@ t.test('a socket this user may not connect to is refused, never removed', async 
     child.once('error', resolve)
   })
   if (spawned !== null) {
-    t.skip(`cannot run a process as uid 65534 here (${spawned.message})`)
+    t.plan(0, `cannot run a process as uid 65534 here (${spawned.message})`)
     return
   }
   const out = new Lines(child.stdout as Readable)
