@@ -103,6 +103,7 @@ export const codes = {
   LINEFY_ERR_NO_LISTEN_TARGET: createError('LINEFY_ERR_NO_LISTEN_TARGET', 'listen() needs { path }, { fd }, { stdio: true }, { host, port }, { http } or socket activation (LISTEN_FDS/LISTEN_PID)'),
   LINEFY_ERR_SOCKET_PATH_TOO_LONG: createError('LINEFY_ERR_SOCKET_PATH_TOO_LONG', 'socket path %s is %d bytes, over the %d-byte limit of unix socket addresses: use a shorter path, e.g. under $XDG_RUNTIME_DIR'),
   LINEFY_ERR_LISTEN: createError('LINEFY_ERR_LISTEN', 'cannot listen on %s: %s'),
+  LINEFY_ERR_ACCEPT: createError('LINEFY_ERR_ACCEPT', 'refusing new connections on %j (%s) until some close: raise the limit on open files (ulimit -n, LimitNOFILE= in the unit) if this recurs'),
   LINEFY_ERR_NOT_ACTIVATED: createError('LINEFY_ERR_NOT_ACTIVATED', 'socket activation %s: start the daemon through its systemd .socket unit, or listen on a path'),
   LINEFY_ERR_STATE_FILE: createError('LINEFY_ERR_STATE_FILE', 'control state file %s: %s: make sure its directory can be created and written by this user, or pass another --state-file'),
   LINEFY_ERR_INVALID_FSM_STATE: createError('LINEFY_ERR_INVALID_FSM_STATE', "'%s' is not a lifecycle state: use one of WAKE, TRANSITIONING, SLEEP, DREAMING"),

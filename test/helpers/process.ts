@@ -8,10 +8,10 @@ import { buildDaemon } from '../../src/daemon/daemon.js'
 import { tempSocket, type Teardown } from './util.js'
 import { Lines, serveOn } from './wire.js'
 
-const fixtures = fileURLToPath(new URL('../../fixtures/', import.meta.url))
+export const fixtures = fileURLToPath(new URL('../../fixtures/', import.meta.url))
 
 // the built CLI: `npm test` builds first (pretest); run `npm run build` before a single file
-const cliPath = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
+export const cliPath = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
 
 export interface Exit { code: number | null, signal: NodeJS.Signals | null }
 
