@@ -61,6 +61,7 @@ export const codes = {
   LINEFY_ERR_BATCH_TOO_LARGE: createError('LINEFY_ERR_BATCH_TOO_LARGE', 'batch of %d requests exceeds maxBatch (%d): split it or raise maxBatch', RpcCode.INVALID_REQUEST, 'warn'),
   LINEFY_ERR_UNKNOWN_CONTROL: createError('LINEFY_ERR_UNKNOWN_CONTROL', "unknown control type '%s'", RpcCode.INVALID_REQUEST, 'debug'),
   LINEFY_ERR_INVALID_PARAMS: createError('LINEFY_ERR_INVALID_PARAMS', 'invalid params at %s: %s', RpcCode.INVALID_PARAMS, 'debug'),
+  LINEFY_ERR_INVALID_RESULT: createError('LINEFY_ERR_INVALID_RESULT', "result of method '%s' does not match its result schema at %s: %s (validateResults is on: fix the handler or the schema)", RpcCode.INTERNAL_ERROR),
   LINEFY_ERR_RESULT_NOT_SERIALIZABLE: createError('LINEFY_ERR_RESULT_NOT_SERIALIZABLE', 'result could not be serialized to JSON: %s', RpcCode.INTERNAL_ERROR),
   LINEFY_ERR_HANDLER_REJECTED: createError('LINEFY_ERR_HANDLER_REJECTED', 'handler failed with a non-error value: %s', RpcCode.HANDLER_FAILED),
   LINEFY_ERR_TRANSPORT_LOST: createError('LINEFY_ERR_TRANSPORT_LOST', 'transport lost: %s', RpcCode.TRANSPORT_LOST, 'debug'),

@@ -5,6 +5,7 @@ import type { Logger } from 'pino'
 import type { Connection } from '../connection/types.js'
 import type { Framing } from '../framing/framing.js'
 import type { GateFactory } from '../gate/gate.js'
+import type { MethodExample, MethodInfo } from '../request/context.js'
 import type { Request } from '../request/request.js'
 import type { ControlHandler, Router } from '../router/router.js'
 import type { Activity } from './activity.js'
@@ -57,15 +58,28 @@ export interface LinefyOptions {
   router?: Router
   /** Builds the concurrency gate at ready() (default: fastqGate, plugins/gate.ts). */
   gate?: GateFactory
+  /**
+   * Check every result against its method's result schema and answer -32603
+   * naming the failing path when it does not match (default false: a result
+   * schema then costs nothing at run time). For tests and development.
+   */
+  validateResults?: boolean
 }
 
-export interface MethodOptions<S extends TSchema = TUnknown> {
-  schema?: { params?: S }
+export interface MethodOptions<P extends TSchema = TUnknown, R extends TSchema = TUnknown> {
+  /** `params` checks and types `req.params`; `result` types what the handler returns (checked at run time with `validateResults`). */
+  schema?: { params?: P, result?: R }
   /** Milliseconds before the request is answered -32003 and its signal aborted. */
   timeout?: number
+  /** One line on what the method does, for discovery (`rpc.discover`, `linefy methods`). */
+  summary?: string
+  /** The longer explanation, for discovery. */
+  description?: string
+  /** Calls that show the method at work, for discovery; `params` as sent on the wire. */
+  examples?: MethodExample[]
 }
 
-export type MethodHandler<P = unknown> = (this: LinefyInstance, req: Request<P>) => unknown
+export type MethodHandler<P = unknown, R = unknown> = (this: LinefyInstance, req: Request<P>) => R | Promise<R>
 // Callback-style hooks take one more parameter; a hook may ignore it and return a promise instead.
 export type HookDoneFn = (err?: unknown) => void
 export type RequestHook = (req: Request, done: HookDoneFn) => unknown
@@ -109,7 +123,7 @@ export interface LinefyInstance {
   addHook (name: 'onConnection' | 'onDisconnect', fn: ConnectionHook): LinefyInstance
   addHook (name: 'onReady' | 'preClose' | 'onClose', fn: ApplicationHook): LinefyInstance
 
-  method<S extends TSchema = TUnknown> (name: string, opts: MethodOptions<S>, handler: MethodHandler<Static<S>>): LinefyInstance
+  method<P extends TSchema = TUnknown, R extends TSchema = TUnknown> (name: string, opts: MethodOptions<P, R>, handler: MethodHandler<Static<P>, Static<R>>): LinefyInstance
   method (name: string, handler: MethodHandler<unknown>): LinefyInstance
   control (type: string, handler: ControlHandler): LinefyInstance
 
@@ -122,7 +136,7 @@ export interface LinefyInstance {
   /** Replaces the instance's concurrency gate. Before ready() only. */
   setGate (factory: GateFactory): LinefyInstance
   /** The methods registered so far, as the router holds them. */
-  methods (): Array<{ name: string, schema?: { params?: TSchema } }>
+  methods (): MethodInfo[]
 
   /** Serves one client over any duplex stream: the entry point of every transport. */
   serve (stream: Duplex): Connection

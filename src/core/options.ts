@@ -5,6 +5,7 @@ export type Compat = 'spec' | 'seed'
 /** The numeric and mode options of linefy(), checked and defaulted once. */
 export interface ResolvedOptions {
   compat: Compat
+  validateResults: boolean
   concurrency: number
   maxQueue: number
   perConnection: number
@@ -14,7 +15,7 @@ export interface ResolvedOptions {
   closeGraceMs: number
 }
 
-type Numeric = Exclude<keyof ResolvedOptions, 'compat'>
+type Numeric = Exclude<keyof ResolvedOptions, 'compat' | 'validateResults'>
 
 function wholeNumber (opts: Partial<Record<Numeric, unknown>>, name: Numeric, fallback: number, min: 0 | 1): number {
   const v = opts[name]
@@ -28,8 +29,11 @@ function wholeNumber (opts: Partial<Record<Numeric, unknown>>, name: Numeric, fa
 export function resolveOptions (opts: Partial<Record<keyof ResolvedOptions, unknown>>): ResolvedOptions {
   const compat = opts.compat ?? 'spec'
   if (compat !== 'spec' && compat !== 'seed') throw new codes.LINEFY_ERR_INVALID_OPTION('compat', `must be 'spec' or 'seed', got ${String(compat)}`)
+  const validateResults = opts.validateResults ?? false
+  if (typeof validateResults !== 'boolean') throw new codes.LINEFY_ERR_INVALID_OPTION('validateResults', `must be true or false, got ${String(validateResults)}`)
   return {
     compat,
+    validateResults,
     concurrency: wholeNumber(opts, 'concurrency', 64, 1),
     maxQueue: wholeNumber(opts, 'maxQueue', 4096, 0),
     perConnection: wholeNumber(opts, 'perConnection', 1, 1),

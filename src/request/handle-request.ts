@@ -118,6 +118,11 @@ function afterOnSend (err: unknown, req: Request, value: unknown): void {
   if (err !== null) return fail(req, err)
   if (req[kStage] >= Stage.Failing) return
   if (req.id === undefined) return finish(req, undefined)
+  const check = req[kContext].resultValidator
+  if (check !== null && !check.Check(value)) {
+    const first = check.Errors(value).First()
+    return fail(req, new codes.LINEFY_ERR_INVALID_RESULT(req.method, first?.path || '/', first?.message))
+  }
   let body: string | undefined
   try {
     body = JSON.stringify(value)
