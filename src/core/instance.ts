@@ -9,6 +9,7 @@ import type { MethodExample, MethodInfo } from '../request/context.js'
 import type { Request } from '../request/request.js'
 import type { ControlHandler, Router } from '../router/router.js'
 import type { Activity } from './activity.js'
+import type { WithMethod } from './api.js'
 import type { ErrorMapper } from './errors.js'
 import type { LoggerOption } from './logger.js'
 import type { Compat } from './options.js'
@@ -114,27 +115,28 @@ export interface LinefyInstance {
   /** Where the transports listen: socket paths, TCP addresses, `fd:N`, `stdio`. */
   addresses (): Array<string | AddressInfo>
 
-  decorate (name: string | symbol, value: unknown): LinefyInstance
+  decorate<T> (this: T, name: string | symbol, value: unknown): T
   hasDecorator (name: string | symbol): boolean
 
-  addHook (name: 'onRequest' | 'preValidation' | 'preHandler' | 'onResponse' | 'onTimeout', fn: RequestHook): LinefyInstance
-  addHook (name: 'onSend', fn: OnSendHook): LinefyInstance
-  addHook (name: 'onError', fn: OnErrorHook): LinefyInstance
-  addHook (name: 'onConnection' | 'onDisconnect', fn: ConnectionHook): LinefyInstance
-  addHook (name: 'onReady' | 'preClose' | 'onClose', fn: ApplicationHook): LinefyInstance
+  addHook<T> (this: T, name: 'onRequest' | 'preValidation' | 'preHandler' | 'onResponse' | 'onTimeout', fn: RequestHook): T
+  addHook<T> (this: T, name: 'onSend', fn: OnSendHook): T
+  addHook<T> (this: T, name: 'onError', fn: OnErrorHook): T
+  addHook<T> (this: T, name: 'onConnection' | 'onDisconnect', fn: ConnectionHook): T
+  addHook<T> (this: T, name: 'onReady' | 'preClose' | 'onClose', fn: ApplicationHook): T
 
-  method<P extends TSchema = TUnknown, R extends TSchema = TUnknown> (name: string, opts: MethodOptions<P, R>, handler: MethodHandler<Static<P>, Static<R>>): LinefyInstance
-  method (name: string, handler: MethodHandler<unknown>): LinefyInstance
-  control (type: string, handler: ControlHandler): LinefyInstance
+  /** Adds a method; the instance type returned carries it, for `MethodsOf<typeof app>` and typed clients. */
+  method<T, N extends string, P extends TSchema = TUnknown, R extends TSchema = TUnknown> (this: T, name: N, opts: MethodOptions<P, R>, handler: MethodHandler<Static<P>, Static<R>>): T & WithMethod<N, Static<P>, Static<R>>
+  method<T, N extends string> (this: T, name: N, handler: MethodHandler<unknown>): T & WithMethod<N, unknown, unknown>
+  control<T> (this: T, type: string, handler: ControlHandler): T
 
   /** Maps failures of this context's methods and controls (and its children's) to wire errors. Before ready() only. */
-  setErrorMapper (fn: ErrorMapper): LinefyInstance
+  setErrorMapper<T> (this: T, fn: ErrorMapper): T
   /** The framing of connections opened from this context. Before ready() only. */
-  setFraming (framing: Framing): LinefyInstance
+  setFraming<T> (this: T, framing: Framing): T
   /** Replaces the instance's router; methods and controls registered so far move to it. Before ready() only. */
-  setRouter (router: Router): LinefyInstance
+  setRouter<T> (this: T, router: Router): T
   /** Replaces the instance's concurrency gate. Before ready() only. */
-  setGate (factory: GateFactory): LinefyInstance
+  setGate<T> (this: T, factory: GateFactory): T
   /** The methods registered so far, as the router holds them. */
   methods (): MethodInfo[]
 
