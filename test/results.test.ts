@@ -1,5 +1,5 @@
 import t from 'tap'
-import linefy, { Type, type Request } from '../index.js'
+import linefy, { RawJson, Type, type Request } from '../index.js'
 import { captureLogger, rpc } from './helpers/util.js'
 
 const Stats = Type.Object({ count: Type.Integer(), tags: Type.Array(Type.String()) })
@@ -88,4 +88,20 @@ t.test('summary, description and examples of the wrong shape are refused when th
     t.throws(() => app.method('m', opts as never, () => null), { code: 'LINEFY_ERR_INVALID_OPTION', message }, JSON.stringify(opts))
   }
   t.same(app.methods(), [], 'nothing was added')
+})
+
+t.test('a RawJson result is answered with the JSON it was made with, serialised once', async (t) => {
+  const app = linefy({ validateResults: true })
+  t.teardown(() => app.close())
+  let serialised = 0
+  const doc = new RawJson({ toJSON () { serialised++; return { big: ['document'] } } })
+  app.method('doc', { schema: { result: Type.Number() } }, () => doc as never)
+  app.method('nothing', () => new RawJson(undefined))
+  const [a, b, c] = await app.inject(['{"jsonrpc":"2.0","id":1,"method":"doc"}', '{"jsonrpc":"2.0","id":"x","method":"doc"}', '{"jsonrpc":"2.0","id":2,"method":"nothing"}'])
+  t.same([a, b, c], [
+    { jsonrpc: '2.0', id: 1, result: { big: ['document'] } },
+    { jsonrpc: '2.0', id: 'x', result: { big: ['document'] } },
+    { jsonrpc: '2.0', id: 2, result: null }
+  ], 'not checked against the result schema: it is already JSON')
+  t.equal(serialised, 1)
 })
