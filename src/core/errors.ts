@@ -84,6 +84,7 @@ export const codes = {
   LINEFY_ERR_PLUGIN_NOT_VALID: createError('LINEFY_ERR_PLUGIN_NOT_VALID', 'register() takes an async (app, opts) => {} function or a module whose default export is one (%s)'),
   LINEFY_ERR_PLUGIN_TIMEOUT: createError('LINEFY_ERR_PLUGIN_TIMEOUT', 'a plugin did not finish loading within pluginTimeout (%s): resolve its promise or call done(), or raise pluginTimeout'),
   LINEFY_ERR_PLUGIN_LOADED: createError('LINEFY_ERR_PLUGIN_LOADED', 'cannot register a plugin here (%s): its parent has already loaded; register it from inside the parent plugin, before it returns'),
+  LINEFY_ERR_SCHEMA_NOT_DESCRIBABLE: createError('LINEFY_ERR_SCHEMA_NOT_DESCRIBABLE', "method '%s' cannot be described in OpenRPC (rpc.discover): %s"),
   LINEFY_ERR_CLOSED: createError('LINEFY_ERR_CLOSED', 'the app is closed or closing: create a new instance to %s'),
   LINEFY_ERR_HOOK_FALSY_REJECTION: createError('LINEFY_ERR_HOOK_FALSY_REJECTION', 'the %s hook rejected with a falsy value: reject with an Error', RpcCode.HANDLER_FAILED),
   LINEFY_ERR_ADDR_IN_USE: createError('LINEFY_ERR_ADDR_IN_USE', 'another daemon is already listening on %s: stop it first or choose another path'),
