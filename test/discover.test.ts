@@ -4,6 +4,7 @@ import discover, { serverOf } from '../plugins/discover.js'
 import { connect } from '../client.js'
 import { openRpcErrors } from './helpers/openrpc.js'
 import { captureLogger, rpc, tempSocket } from './helpers/util.js'
+import { serveDaemon } from './helpers/process.js'
 import { connect as rawConnect } from './helpers/wire.js'
 
 const Point = Type.Object({ x: Type.Number(), y: Type.Number({ description: 'up is positive' }), label: Type.Optional(Type.String()) })
@@ -185,4 +186,21 @@ t.test('examples keep their params in the order the method lists them, by positi
   t.same(doc.methods[1].examples.map((e: any) => e.params), [[{ name: 'arg0', value: 1 }, { name: 'arg1', value: 2 }], [{ name: 'z', value: 1 }, { name: 'a', value: 2 }]])
   t.same(doc.methods[2].examples, [{ name: 'bare', params: [], result: { name: 'result', value: null } }], 'no params, a result of nothing: null')
   t.notOk('examples' in doc.methods[3], 'an empty list is left out')
+})
+
+t.test('the reference daemon answers rpc.discover by default, its demo methods described', async (t) => {
+  const path = await serveDaemon(t)
+  const client = await connect(path)
+  t.teardown(() => client.close())
+  const doc = await client.call('rpc.discover') as Record<string, any>
+  t.same(openRpcErrors(doc), [])
+  t.equal(doc.info.title, 'linefy reference daemon')
+  t.same(doc.servers, [{ name: 'unix', url: 'unix://' + path }])
+  t.same(doc.methods.map((m: any) => [m.name, m.paramStructure, m.result.schema]), [
+    ['echo', 'either', {}],
+    ['sleep', 'by-name', { type: 'object', required: ['slept'], properties: { slept: { type: 'integer' } } }],
+    ['fail', 'by-name', { not: {} }],
+    ['add', 'by-name', { type: 'number' }]
+  ])
+  t.equal(doc.methods[2]['x-linefy-params-optional'], true, 'fail may be called without params')
 })

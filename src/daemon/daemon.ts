@@ -4,6 +4,7 @@ import { linefy } from '../core/linefy.js'
 import type { LinefyInstance } from '../core/instance.js'
 import activation, { activationFds } from '../../plugins/activation.js'
 import demo from '../../plugins/demo.js'
+import discover from '../../plugins/discover.js'
 import lifecycle from '../../plugins/lifecycle.js'
 import stdio from '../../plugins/stdio.js'
 import unix from '../../plugins/unix.js'
@@ -40,6 +41,7 @@ export function buildDaemon (opts: DaemonOptions = {}): LinefyInstance {
     maxLineBytes: opts.maxLineBytes
   })
   app.register(lifecycle)
+  app.register(discover, { info: { title: 'linefy reference daemon' } })
   if (opts.demo === true) app.register(demo)
   if (opts.stdio === true) {
     app.register(stdio, { input: opts.input, output: opts.output })
