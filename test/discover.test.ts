@@ -145,7 +145,8 @@ t.test('a method OpenRPC cannot describe fails ready() with LINEFY_ERR_SCHEMA_NO
     ['both', { params: Type.Intersect([Type.Object({ a: Type.String() }), Type.Object({ b: Type.String() })]) }, /its params schema is neither an object nor a tuple: .*; Type.Composite flattens an intersection into one object$/],
     ['either', { params: Type.Union([Type.Undefined(), Type.Object({ a: Type.String() }), Type.Tuple([Type.String()])]) }, /its params schema is a union: OpenRPC describes one params shape per method/],
     ['tree', { result: Type.Recursive((Node) => Type.Object({ children: Type.Array(Node) })) }, /its result schema at \/properties\/children\/items refers to another schema \(\$ref\)/],
-    ['types', { result: Type.Unsafe({ type: ['string', 'symbol'] }) }, /its result schema at \/ is of type 'symbol'/]
+    ['types', { result: Type.Unsafe({ type: ['string', 'symbol'] }) }, /its result schema at \/ is of type 'symbol'/],
+    ['link', { result: Type.Unsafe({ $ref: '#/components/schemas/Link' }) }, /its result schema at \/ refers to another schema/]
   ]
   for (const [name, schema, message] of cases) {
     const app = linefy()
@@ -180,12 +181,14 @@ t.test('examples keep their params in the order the method lists them, by positi
   app.method('free', { examples: [{ name: 'list', params: [1, 2], result: [1, 2] }, { name: 'named', params: { z: 1, a: 2 }, result: null }] }, () => null)
   app.method('none', { schema: { params: Type.Union([Type.Undefined(), Type.Object({ n: Type.Optional(Type.Number()) })]), result: Type.Void() }, examples: [{ name: 'bare', result: undefined }] }, () => {})
   app.method('empty', { examples: [] }, () => null)
+  app.method('nullary', { schema: { params: Type.Tuple([]) } }, () => null)
   const doc = (await app.inject(rpc(1, 'rpc.discover')))?.result as Record<string, any>
   t.same(openRpcErrors(doc), [])
   t.same(doc.methods[0].examples, [{ name: 'p', params: [{ name: 'arg0', value: 'a' }, { name: 'arg1', value: 1 }], result: { name: 'result', value: 'a1' } }])
   t.same(doc.methods[1].examples.map((e: any) => e.params), [[{ name: 'arg0', value: 1 }, { name: 'arg1', value: 2 }], [{ name: 'z', value: 1 }, { name: 'a', value: 2 }]])
   t.same(doc.methods[2].examples, [{ name: 'bare', params: [], result: { name: 'result', value: null } }], 'no params, a result of nothing: null')
   t.notOk('examples' in doc.methods[3], 'an empty list is left out')
+  t.match(doc.methods[4], { paramStructure: 'by-position', params: [] }, 'an empty tuple: no params, by position')
 })
 
 t.test('the reference daemon answers rpc.discover by default, its demo methods described', async (t) => {

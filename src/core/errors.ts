@@ -98,6 +98,8 @@ export const codes = {
   // client and CLI
   LINEFY_ERR_REPLY_TOO_LONG: createError('LINEFY_ERR_REPLY_TOO_LONG', 'the daemon sent a reply of %d bytes or more, over maxReplyBytes (%d): raise maxReplyBytes in connect() if replies this large are expected', RpcCode.TRANSPORT_LOST, 'warn'),
   LINEFY_ERR_NOT_RUNNING: createError('LINEFY_ERR_NOT_RUNNING', 'no daemon is listening on %s: start one with `linefy daemon`, or pass --socket with the path it listens on', RpcCode.TRANSPORT_LOST, 'info'),
+  LINEFY_ERR_NO_DISCOVERY: createError('LINEFY_ERR_NO_DISCOVERY', 'the daemon on %s does not answer rpc.discover, so its methods cannot be listed: register the discover plugin in it (app.register(discover), from linefy)', RpcCode.METHOD_NOT_FOUND, 'info'),
+  LINEFY_ERR_UNKNOWN_METHOD: createError('LINEFY_ERR_UNKNOWN_METHOD', "the daemon has no method '%s'%s", RpcCode.METHOD_NOT_FOUND, 'info'),
   LINEFY_ERR_CLI_USAGE: createError('LINEFY_ERR_CLI_USAGE', '%s: run `linefy --help` for usage', RpcCode.INVALID_REQUEST, 'info')
 }
 

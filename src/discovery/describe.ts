@@ -81,7 +81,8 @@ function describeParams (schema: TSchema | undefined): Params {
   }
   if (s.type === 'array' && (Array.isArray(s.items) || (s.items === undefined && s.maxItems === 0))) {
     const items = (s.items ?? []) as Schema[]
-    const min = typeof s.minItems === 'number' ? s.minItems : 0
+    // TypeBox's Tuple always sets minItems, and a params schema TypeBox cannot compile never gets this far
+    const min = s.minItems as number
     const params = items.map((schema, i) => {
       checkJson(schema, 'params', `/items/${i}`)
       return { name: typeof schema.title === 'string' ? schema.title : `arg${i}`, schema: schema as JsonSchema, required: !optional && i < min }
