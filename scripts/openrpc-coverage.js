@@ -53,7 +53,7 @@ try {
   process.exit(1)
 }
 // the console reporter prints the report and exits, 1 if any call failed
-await (testCoverage.default ?? testCoverage)({
+await testCoverage.default({
   openrpcDocument: doc,
   transport: unixTransport,
   reporters: ['console'],
