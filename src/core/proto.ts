@@ -88,13 +88,20 @@ function method (this: InternalInstance, name: string, a: MethodOptions | AnyHoo
   if (opts.timeout !== undefined && (!Number.isInteger(opts.timeout) || opts.timeout < 0)) {
     throw new codes.LINEFY_ERR_INVALID_OPTION('timeout', `of method '${name}' must be a whole number of milliseconds, got ${String(opts.timeout)}`)
   }
+  for (const key of ['summary', 'description'] as const) {
+    if (opts[key] !== undefined && typeof opts[key] !== 'string') throw new codes.LINEFY_ERR_INVALID_OPTION(key, `of method '${name}' must be a string, got ${typeof opts[key]}`)
+  }
+  if (opts.examples !== undefined && (!Array.isArray(opts.examples) || !opts.examples.every((e) => typeof e?.name === 'string' && e.name !== ''))) {
+    throw new codes.LINEFY_ERR_INVALID_OPTION('examples', `of method '${name}' must be an array of { name, params, result } with a non-empty name`)
+  }
   const full = this[kPrefix] + name
   if (state.methodNames.has(full)) throw new codes.LINEFY_ERR_METHOD_DUPLICATE(full)
   state.methodNames.add(full)
   if (opts.connectionCompat !== undefined && opts.connectionCompat !== 'spec' && opts.connectionCompat !== 'seed') {
     throw new codes.LINEFY_ERR_INVALID_OPTION('connectionCompat', `of method '${name}' must be 'spec' or 'seed', got ${String(opts.connectionCompat)}`)
   }
-  state.router.addMethod({ name: full, schema: opts.schema, timeout: opts.timeout, connectionCompat: opts.connectionCompat, handler, instance: this })
+  const { schema, timeout, connectionCompat, summary, description, examples } = opts
+  state.router.addMethod({ name: full, schema, timeout, connectionCompat, summary, description, examples, handler, instance: this })
   return this
 }
 
@@ -109,7 +116,7 @@ function control (this: InternalInstance, type: string, handler: ControlHandler)
 }
 
 function methods (this: InternalInstance): ReturnType<LinefyInstance['methods']> {
-  return Array.from(this[kState].router.methods(), ({ name, schema }) => ({ name, schema }))
+  return Array.from(this[kState].router.methods(), ({ handler, instance, ...info }) => info)
 }
 
 function setErrorMapper (this: InternalInstance, fn: ErrorMapper): LinefyInstance {

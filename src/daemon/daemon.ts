@@ -5,6 +5,7 @@ import type { LinefyInstance } from '../core/instance.js'
 import activation, { activationFds } from '../../plugins/activation.js'
 import demo from '../../plugins/demo.js'
 import http, { type HttpOptions } from '../../plugins/http.js'
+import discover from '../../plugins/discover.js'
 import lifecycle from '../../plugins/lifecycle.js'
 import stdio from '../../plugins/stdio.js'
 import unix from '../../plugins/unix.js'
@@ -48,6 +49,7 @@ export function buildDaemon (opts: DaemonOptions = {}): LinefyInstance {
     asciiOnly: opts.asciiOnly
   })
   app.register(lifecycle, { stateFile: opts.stateFile })
+  app.register(discover, { info: { title: 'linefy reference daemon' } })
   if (opts.demo === true) app.register(demo)
   if (opts.stdio === true) {
     app.register(stdio, { input: opts.input, output: opts.output })

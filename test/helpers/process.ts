@@ -66,6 +66,11 @@ export function runFixture (t: Teardown, script: string, args: string[] = [], op
   return spawnNode(t, [join(fixtures, script), ...args], options)
 }
 
+/** Runs a script of the repository (scripts/, bench/) with node; killed at teardown if still running. */
+export function runScript (t: Teardown, script: string, args: string[] = [], options: ChildOptions = {}): Child {
+  return spawnNode(t, [fileURLToPath(new URL('../../' + script, import.meta.url)), ...args], options)
+}
+
 /** What the CLI did: its exit and everything it wrote. */
 export interface Run extends Exit {
   stdout: string
