@@ -13,8 +13,8 @@ const CLIENTS = 1000
 type Outcome = 'answered' | 'wrong' | 'refused'
 
 /** `linefy daemon --demo` under `ulimit -n` LIMIT, its log lines collected. */
-function startLimited (t: Test, path: string) {
-  const proc = spawn('/bin/sh', ['-c', `ulimit -n ${LIMIT} && exec "$0" "$@"`, process.execPath, cliPath, 'daemon', '--demo', '--socket', path], { stdio: ['ignore', 'ignore', 'pipe'] })
+function startLimited (t: Test, path: string, limit = LIMIT) {
+  const proc = spawn('/bin/sh', ['-c', `ulimit -n ${limit} && exec "$0" "$@"`, process.execPath, cliPath, 'daemon', '--demo', '--socket', path], { stdio: ['ignore', 'ignore', 'pipe'] })
   const err = new Lines(proc.stderr)
   const exited = waitFor<[number | null, NodeJS.Signals | null]>(proc, 'exit', 'the daemon to exit', 60_000).then(([code, signal]) => ({ code, signal }))
   exited.catch(() => {})
@@ -96,6 +96,17 @@ t.test(`a daemon limited to ${LIMIT} descriptors under ${CLIENTS} connects: serv
   t.equal(again.length, 2, 'and one line each when accepting resumes')
   t.ok(again[0].refused > 0 && again[0].refused <= first.refused, `with the count the daemon refused (${again[0].refused} of the ${first.refused} the clients saw refused)`)
   await held.close()
+  limited.proc.kill('SIGTERM')
+  t.same(await limited.exited, { code: 0, signal: null })
+})
+
+t.test('the CLI starts and serves under ulimit -n 64: one bundled file to load, not ~300', async (t) => {
+  const path = join(tempDir(t), 'd.sock')
+  const limited = startLimited(t, path, 64)
+  await limited.err.match(/"msg":"listening"/)
+  const c = await connect(path)
+  t.same(await c.call('add', { a: 2, b: 3 }), 5)
+  await c.close()
   limited.proc.kill('SIGTERM')
   t.same(await limited.exited, { code: 0, signal: null })
 })
