@@ -21,6 +21,9 @@ export function serverOf (address: string | AddressInfo): ServerObject {
     return { name: 'tcp', url: `tcp://${host}:${address.port}` }
   }
   if (address === 'stdio') return { name: 'stdio', url: 'stdio://' }
+  // the HTTP transport's: a URL already, or a socket file behind http+unix:
+  if (address.startsWith('http://')) return { name: 'http', url: address }
+  if (address.startsWith('http+unix:')) return { name: 'http+unix', url: 'http+unix://' + address.slice('http+unix:'.length).split('/').map(encodeURIComponent).join('/') }
   if (/^fd:\d+$/.test(address)) return { name: 'fd', url: address }
   const path = address.split('/').map(encodeURIComponent).join('/')
   // an absolute path gets the empty authority of unix:///run/x.sock; a relative one none

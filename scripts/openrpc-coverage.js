@@ -6,10 +6,12 @@
 //
 //   node scripts/openrpc-coverage.js --socket PATH [--skip a,b] [--only a,b]
 //
-// test-coverage's own CLI speaks HTTP only, and first validates the document
-// with @open-rpc/schema-utils-js 1.x, which knows OpenRPC up to 1.2.6: this
-// is the same run with a transport over the daemon's unix socket, on the
-// OpenRPC 1.3 document as the daemon answers it. Exits 1 when a call fails.
+// Each call goes to the first server the document names: over HTTP when the
+// daemon serves it (`linefy daemon --http 127.0.0.1:PORT`), else its unix
+// socket. test-coverage's own CLI cannot run this: it first validates the
+// document with @open-rpc/schema-utils-js 1.x, which knows OpenRPC up to
+// 1.2.6, so this is its engine on the OpenRPC 1.3 document as the daemon
+// answers it, with a transport of ours. Exits 1 when a call fails.
 import { parseArgs } from 'node:util'
 import testCoverage from '@open-rpc/test-coverage'
 import { connect } from 'linefy/client'
@@ -29,10 +31,15 @@ if (values.socket === undefined) {
 const list = (v) => v === undefined ? [] : v.split(',')
 
 const clients = new Map()
-/** test-coverage's transport: one linefy client per server URL of the document. */
-async function unixTransport (url, method, params) {
+let id = 0
+/** test-coverage's transport: JSON-RPC POSTed to an http:// server, or one linefy client per unix:// server. */
+async function transport (url, method, params) {
   const { protocol, pathname } = new URL(url)
-  if (protocol !== 'unix:') throw new Error(`${url}: only unix:// servers are reachable from this script`)
+  if (protocol === 'http:') {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }) })
+    return await res.json()
+  }
+  if (protocol !== 'unix:') throw new Error(`${url}: only http:// and unix:// servers are reachable from this script`)
   const path = decodeURIComponent(pathname)
   if (!clients.has(path)) clients.set(path, connect(path))
   const client = await clients.get(path)
@@ -52,10 +59,13 @@ try {
   process.stderr.write(`cannot read the daemon's OpenRPC document: ${err.message}\n`)
   process.exit(1)
 }
+// test-coverage calls the first server: the HTTP one when there is one
+doc.servers.sort((a, b) => Number(b.name === 'http') - Number(a.name === 'http'))
+process.stderr.write(`calling ${doc.servers[0].url}\n`)
 // the console reporter prints the report and exits, 1 if any call failed
 await testCoverage.default({
   openrpcDocument: doc,
-  transport: unixTransport,
+  transport,
   reporters: ['console'],
   skip: list(values.skip),
   only: list(values.only)

@@ -11,9 +11,22 @@ t.test('@open-rpc/test-coverage passes against the reference daemon, from the da
   const run = runScript(t, 'scripts/openrpc-coverage.js', ['--socket', path, '--skip', 'fail'], { env })
   t.same(await run.exit(60_000), { code: 0, signal: null }, run.stderr.text)
   const report = run.stdout.text
+  t.match(run.stderr.text, /^calling unix:\/\//, 'through the unix socket, the only server')
   for (const call of ['echo([])', 'sleep({"ms":10})']) t.match(report, `✓ - ${call}`)
   t.equal(report.match(/✓ - add\(\{"a":-?[\d.e+-]+,"b":-?[\d.e+-]+\}\)/g)?.length, 10, 'add: ten calls with params made from its schema')
   t.match(report, /\nSuccess: {2}12\nErrors: {2}0\n/)
+})
+
+t.test('@open-rpc/test-coverage passes over the HTTP transport when the daemon serves it, from the same document', async (t) => {
+  const path = tempSocket(t)
+  const daemon = await startDaemon(t, path, ['--demo', '--http', '127.0.0.1:0'])
+  t.match(daemon.addresses[1], /^http:\/\/127\.0\.0\.1:\d+$/)
+  const run = runScript(t, 'scripts/openrpc-coverage.js', ['--socket', path, '--skip', 'fail'], { env })
+  t.same(await run.exit(60_000), { code: 0, signal: null }, run.stderr.text)
+  t.match(run.stdout.text, /\nSuccess: {2}12\nErrors: {2}0\n/)
+  t.equal(run.stderr.text, `calling ${daemon.addresses[1] as string}\n`, 'through the HTTP transport')
+  const { servers } = await (await fetch(daemon.addresses[1], { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"rpc.discover"}' })).json().then((r) => r.result)
+  t.same(servers.map((s: { name: string }) => s.name), ['unix', 'http'], 'the document names both listeners')
 })
 
 t.test('test-coverage fails on a method that answers errors: the check can fail', async (t) => {
