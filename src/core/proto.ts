@@ -25,10 +25,9 @@ function beforeReady (app: InternalInstance, what: string): void {
   if (app[kState].phase !== Phase.Loading) throw new codes.LINEFY_ERR_INSTANCE_STARTED(what)
 }
 
-function isRouter (r: unknown): r is Router {
+function checkRouter (r: unknown): asserts r is Router {
   const missing = routerMethods.find((m) => typeof (r as Record<string, unknown> | null)?.[m] !== 'function')
   if (missing !== undefined) throw new codes.LINEFY_ERR_INVALID_ROUTER(missing)
-  return true
 }
 
 /** The instance's prototype, as a table of contents: every method of a linefy instance is one line here. */
@@ -136,7 +135,7 @@ function setFraming (this: InternalInstance, framing: Framing): LinefyInstance {
 }
 
 function setRouter (this: InternalInstance, router: Router): LinefyInstance {
-  isRouter(router)
+  checkRouter(router)
   beforeReady(this, 'set a router')
   const state = this[kState]
   const old = state.router
