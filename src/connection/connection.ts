@@ -45,6 +45,7 @@ export class LineConnection implements Connection, Sink, FrameSink {
   private logger: Logger | null = null
   pending = 0
   compat: Compat
+  answerCancelled = true
   closing = false
   destroyed = false
 
@@ -167,7 +168,7 @@ export class LineConnection implements Connection, Sink, FrameSink {
   cancel (id: unknown): void {
     // a notice without a usable target must not match the lines that have no id
     if (typeof id !== 'string' && typeof id !== 'number') return
-    if (!this.inflight.cancel(id)) this.backlog.cancel(id)
+    if (!this.inflight.cancel(id, this.answerCancelled)) this.backlog.cancel(id)
   }
 
   beginClose (): void {
@@ -200,7 +201,7 @@ export class LineConnection implements Connection, Sink, FrameSink {
       if (e === undefined) break
       this.running++
       if (e.line !== null) this.complete(e.seq, e.line)
-      else if (e.cancelled) this.complete(e.seq, refusal(e.msg, 'request cancelled', RpcCode.CANCELLED))
+      else if (e.cancelled) this.complete(e.seq, this.answerCancelled ? refusal(e.msg, 'request cancelled', RpcCode.CANCELLED) : undefined)
       else if (this.closing) this.complete(e.seq, refusal(e.msg, 'server shutting down', RpcCode.SHUTTING_DOWN))
       else this.router.dispatch(e.msg, this, this, e.seq)
     }

@@ -17,6 +17,11 @@ export interface Connection {
   readonly framesRead: number
   /** The wire mode of this connection: the instance's, until a method opened with `connectionCompat` is its first call. */
   compat: Compat
+  /**
+   * Whether a cancelled request still gets its -32800 reply (JSON-RPC, LSP:
+   * true, the default) or no reply at all, as MCP asks (its plugin sets false).
+   */
+  answerCancelled: boolean
   /** Frames read and not yet answered. */
   readonly pending: number
   readonly closing: boolean
@@ -27,7 +32,7 @@ export interface Connection {
   request (method: string, params?: unknown, opts?: RequestOptions): Promise<unknown>
   /** A reply read from the client: true when it answered one of the server's requests. */
   answer (id: unknown, error: { code?: unknown, message?: unknown, data?: unknown } | undefined, result: unknown): boolean
-  /** Cancels a running or queued request by id; a line not yet started is answered -32800 in its turn. */
+  /** Cancels a running or queued request by id; a line not yet started is answered -32800 in its turn (see answerCancelled). */
   cancel (id: unknown): void
   /** A request started on this connection, until it ends: what cancel(), the close deadline and a disconnect reach. */
   track (req: InFlight): void
