@@ -7,10 +7,11 @@ import { runOnDisconnectHooks, type AnyHook } from '../request/hooks.js'
 import { codedLine, errorLine } from '../request/reply.js'
 import { Backlog, refusal } from './backlog.js'
 import type { Compat } from '../core/options.js'
+import { dispatchOwn } from './dispatch.js'
 import { InFlightList } from './in-flight.js'
 import { Outbox } from './outbox.js'
 import { Outgoing, type RequestOptions } from './outgoing.js'
-import type { Collector, Connection, ConnectionHost, InFlight, Route, Sink } from './types.js'
+import type { Collector, Connection, ConnectionHost, DispatchOptions, InFlight, Route, Sink } from './types.js'
 
 const ORDINARY_DISCONNECT = new Set(['EPIPE', 'ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED'])
 const NOTHING = Buffer.alloc(0)
@@ -100,6 +101,10 @@ export class LineConnection implements Connection, Sink, FrameSink {
     return this.outgoing.request(method, params, opts)
   }
 
+  dispatch (msg: unknown, opts: DispatchOptions = {}): Promise<string | undefined> {
+    return dispatchOwn(this.router, this, msg, opts)
+  }
+
   answer (id: unknown, error: { code?: unknown, message?: unknown, data?: unknown } | undefined, result: unknown): boolean {
     return this.outgoing.answer(id, error, result)
   }
@@ -144,8 +149,7 @@ export class LineConnection implements Connection, Sink, FrameSink {
     this.maybeEnd()
   }
 
-  // Sink: every frame ends here exactly once, with its reply or none
-
+  /** Sink: every frame ends here exactly once, with its reply or none. */
   complete (seq: number, line: string | undefined): void {
     this.running--
     this.pending--
@@ -281,14 +285,13 @@ export class LineConnection implements Connection, Sink, FrameSink {
     if (this.destroyed) return
     this.destroyed = true
     this.outbox?.discard()
-    const host = this.host
-    host.connections.delete(this)
-    host.activity.connections--
+    this.host.connections.delete(this)
+    this.host.activity.connections--
     this.backlog.clear()
     this.inflight.drop()
     this.outgoing.closeAll()
     if (this.onDisconnectHooks.length > 0) runOnDisconnectHooks(this.onDisconnectHooks, this, undefined, afterOnDisconnect)
-    host.onConnectionClosed?.()
+    this.host.onConnectionClosed?.()
   }
 }
 

@@ -30,6 +30,14 @@ export interface Connection {
   notify (method: string, params?: unknown): boolean
   /** Sends the client a request of the server's own; resolves with its result, rejects with an RpcError (-32002 once the client is gone). */
   request (method: string, params?: unknown, opts?: RequestOptions): Promise<unknown>
+  /**
+   * Runs a message through this connection's router as if read, outside the
+   * connection's order (the caller holds its turn), and resolves with its
+   * reply line: undefined for a notification, or for a cancelled request when
+   * answerCancelled is false. The request sees `opts` (req.meta,
+   * req.progress(), req.log's parent); aborting `opts.signal` cancels it.
+   */
+  dispatch (msg: unknown, opts?: DispatchOptions): Promise<string | undefined>
   /** A reply read from the client: true when it answered one of the server's requests. */
   answer (id: unknown, error: { code?: unknown, message?: unknown, data?: unknown } | undefined, result: unknown): boolean
   /** Cancels a running or queued request by id; a line not yet started is answered -32800 in its turn (see answerCancelled). */
@@ -46,9 +54,23 @@ export interface Connection {
   destroy (): void
 }
 
-/** Where a finished message's reply line goes: its connection, or its batch. */
+/** Where a finished message's reply line goes: its connection, its batch, or the caller of conn.dispatch(). */
 export interface Sink {
   complete (slot: number, line: string | undefined): void
+  /** Set by conn.dispatch(): what its caller gives the requests it starts. */
+  readonly options?: DispatchOptions
+}
+
+/** What the caller of conn.dispatch() gives the request it runs. */
+export interface DispatchOptions {
+  /** The request's req.meta (MCP: the `_meta` of the tools/call that runs it). */
+  meta?: Readonly<Record<string, unknown>>
+  /** Receives the handler's req.progress() calls; without it req.progress() sends nothing. */
+  progress?: (progress: number, total?: number, message?: string) => void
+  /** The parent of the request's req.log (default: the connection's logger). */
+  log?: Logger
+  /** Aborting it cancels the request, as a cancel notice for its id would. */
+  signal?: AbortSignal
 }
 
 /** What a connection knows of a request it started: enough to cancel it, expire it, or drop it. */

@@ -5,6 +5,7 @@ import type { Logger } from 'pino'
 import type { Connection } from '../connection/types.js'
 import type { Framing } from '../framing/framing.js'
 import type { GateFactory } from '../gate/gate.js'
+import type { McpToolOptions } from '../request/context.js'
 import type { Request } from '../request/request.js'
 import type { ControlHandler, Router } from '../router/router.js'
 import type { Activity } from './activity.js'
@@ -65,6 +66,14 @@ export interface MethodOptions<S extends TSchema = TUnknown> {
   timeout?: number
   /** Calling this method sets its connection's wire mode from then on (MCP's initialize: 'spec' in a seed daemon). */
   connectionCompat?: Compat
+  /**
+   * false: the method takes no slot at the concurrency gate, for a method that
+   * only runs other methods (conn.dispatch()), which take theirs: holding a
+   * slot while they wait for one could leave them none (MCP's tools/call).
+   */
+  gated?: boolean
+  /** Serve the method as an MCP tool when plugins/mcp.ts is registered. */
+  mcp?: McpToolOptions
 }
 
 export type MethodHandler<P = unknown> = (this: LinefyInstance, req: Request<P>) => unknown
@@ -124,7 +133,7 @@ export interface LinefyInstance {
   /** Replaces the instance's concurrency gate. Before ready() only. */
   setGate (factory: GateFactory): LinefyInstance
   /** The methods registered so far, as the router holds them. */
-  methods (): Array<{ name: string, schema?: { params?: TSchema } }>
+  methods (): Array<{ name: string, schema?: { params?: TSchema }, mcp?: McpToolOptions }>
 
   /** Serves one client over any duplex stream: the entry point of every transport. */
   serve (stream: Duplex): Connection

@@ -92,7 +92,11 @@ function method (this: InternalInstance, name: string, a: MethodOptions | AnyHoo
   if (opts.connectionCompat !== undefined && opts.connectionCompat !== 'spec' && opts.connectionCompat !== 'seed') {
     throw new codes.LINEFY_ERR_INVALID_OPTION('connectionCompat', `of method '${name}' must be 'spec' or 'seed', got ${String(opts.connectionCompat)}`)
   }
-  state.router.addMethod({ name: full, schema: opts.schema, timeout: opts.timeout, connectionCompat: opts.connectionCompat, handler, instance: this })
+  if (opts.gated !== undefined && typeof opts.gated !== 'boolean') {
+    throw new codes.LINEFY_ERR_INVALID_OPTION('gated', `of method '${name}' must be true or false, got ${String(opts.gated)}`)
+  }
+  const { schema, timeout, connectionCompat, gated, mcp } = opts
+  state.router.addMethod({ name: full, schema, timeout, connectionCompat, gated, mcp, handler, instance: this })
   return this
 }
 
@@ -107,7 +111,7 @@ function control (this: InternalInstance, type: string, handler: ControlHandler)
 }
 
 function methods (this: InternalInstance): ReturnType<LinefyInstance['methods']> {
-  return Array.from(this[kState].router.methods(), ({ name, schema }) => ({ name, schema }))
+  return Array.from(this[kState].router.methods(), ({ name, schema, mcp }) => ({ name, schema, mcp }))
 }
 
 function setErrorMapper (this: InternalInstance, fn: ErrorMapper): LinefyInstance {

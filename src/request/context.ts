@@ -6,6 +6,21 @@ import type { Compat } from '../core/options.js'
 import type { Gate } from '../gate/gate.js'
 import { bind, type AnyHook, type Hooks } from './hooks.js'
 
+/** How a method shows as an MCP tool (plugins/mcp.ts); any method with it is one. */
+export interface McpToolOptions {
+  /** What the tool does, for the model that picks it. */
+  description: string
+  /** A display name. */
+  title?: string
+  annotations?: {
+    title?: string
+    readOnlyHint?: boolean
+    destructiveHint?: boolean
+    idempotentHint?: boolean
+    openWorldHint?: boolean
+  }
+}
+
 /** What `app.method()` records; the router keeps it, the core compiles it into a Context at ready(). */
 export interface MethodDefinition {
   name: string
@@ -13,6 +28,9 @@ export interface MethodDefinition {
   timeout?: number
   /** Calling it sets its connection's wire mode (MCP's initialize: spec JSON-RPC even in a seed daemon). */
   connectionCompat?: Compat
+  /** False: it takes no slot at the gate (it only runs other methods, which take theirs: MCP's tools/call). */
+  gated?: boolean
+  mcp?: McpToolOptions
   handler: AnyHook
   // the plugin instance the method was added on: its hooks, mapper and `this`
   instance: object
@@ -37,6 +55,7 @@ export class Context {
   readonly instance: object
   readonly timeout: number
   readonly connectionCompat: Compat | undefined
+  readonly gated: boolean
   readonly validator: TypeCheck<TSchema> | null
   readonly errorMapper: ErrorMapper
   readonly admission: Admission
@@ -54,6 +73,7 @@ export class Context {
     this.instance = def.instance
     this.timeout = def.timeout ?? 0
     this.connectionCompat = def.connectionCompat
+    this.gated = def.gated !== false
     this.validator = def.schema?.params === undefined ? null : TypeCompiler.Compile(def.schema.params)
     this.errorMapper = errorMapper
     this.admission = admission

@@ -76,9 +76,26 @@ export class Request<P = unknown> {
   get log (): Logger {
     let log = this[kLog]
     if (log === null) {
-      log = this[kLog] = this.connection.log.child({ reqId: this.id, method: this.method })
+      log = this[kLog] = (this[kSink].options?.log ?? this.connection.log).child({ reqId: this.id, method: this.method })
     }
     return log
+  }
+
+  /** What the plugin that ran this request gave it besides params (conn.dispatch(): MCP's `_meta`). */
+  get meta (): Readonly<Record<string, unknown>> | undefined {
+    return this[kSink].options?.meta
+  }
+
+  /**
+   * Reports progress to whoever asked for it (MCP: a tools/call with a
+   * progressToken gets notifications/progress). False when nobody listens
+   * or the request has already ended: nothing was sent.
+   */
+  progress (progress: number, total?: number, message?: string): boolean {
+    const listener = this[kSink].options?.progress
+    if (listener === undefined || this[kStage] >= Stage.Failing) return false
+    listener(progress, total, message)
+    return true
   }
 
   /** The plugin instance the method was registered on, with its decorators. */
