@@ -9,20 +9,29 @@ const AddParams = Type.Object({ a: Type.Number(), b: Type.Number() })
 
 /** Methods to try the daemon with: echo, sleep, fail, add. */
 export default async function demo (app: LinefyInstance): Promise<void> {
-  app.method('echo', (req) => req.params)
+  app.method('echo', { mcp: { description: 'Returns its arguments as they came.', annotations: { readOnlyHint: true } } }, (req) => req.params)
 
-  app.method('sleep', { schema: { params: SleepParams } }, async (req) => {
+  app.method('sleep', {
+    schema: { params: SleepParams },
+    mcp: { description: 'Waits ms milliseconds (0 to 60000), reporting progress; stops early when cancelled.', annotations: { readOnlyHint: true } }
+  }, async (req) => {
     // an abort (cancel, timeout, client gone) rejects at once; the reply
     // for it has already been decided by the pipeline
-    await delay(req.params.ms, undefined, { signal: req.signal })
-    return { slept: req.params.ms }
+    const ms = req.params.ms
+    const half = Math.floor(ms / 2)
+    await delay(half, undefined, { signal: req.signal })
+    // heard only by a caller that asked (MCP's progressToken)
+    req.progress(half, ms)
+    await delay(ms - half, undefined, { signal: req.signal })
+    req.progress(ms, ms)
+    return { slept: ms }
   })
 
-  app.method('fail', { schema: { params: FailParams } }, (req) => {
+  app.method('fail', { schema: { params: FailParams }, mcp: { description: 'Always fails, with the message given or "demo failure".' } }, (req) => {
     throw new Error(req.params?.message ?? 'demo failure')
   })
 
-  app.method('add', { schema: { params: AddParams } }, (req) => {
+  app.method('add', { schema: { params: AddParams }, mcp: { description: 'Adds two numbers.', annotations: { readOnlyHint: true, idempotentHint: true } } }, (req) => {
     const sum = req.params.a + req.params.b
     // Infinity would go out as null, which is not the sum
     if (!Number.isFinite(sum)) throw new RangeError('a + b is too large for a JSON number: use smaller operands')

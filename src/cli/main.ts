@@ -10,9 +10,10 @@ export type { Io } from './io.js'
 export const usage = `Usage: linefy <command> [options]
 
 Commands:
-  daemon [--socket PATH] [--demo] [--concurrency N] [--max-line-bytes N]
+  daemon [--socket PATH] [--demo] [--mcp] [--concurrency N] [--max-line-bytes N]
          [--stdio] [--log-level LEVEL]
       Run the reference daemon. SIGTERM or SIGINT stops it gracefully.
+      --mcp serves MCP too (with --demo, the demo methods are its tools).
   call [--socket PATH] [--timeout MS] METHOD [PARAMS_JSON]
       Call a method; print its result as JSON (exit 0) or the error (exit 1).
   control [--socket PATH] [--timeout MS] TYPE [FIELDS_JSON]
@@ -38,6 +39,7 @@ const verbs: Record<string, Verb> = {
     options: {
       ...socketOption,
       demo: { type: 'boolean' },
+      mcp: { type: 'boolean' },
       concurrency: { type: 'string' },
       'max-line-bytes': { type: 'string' },
       stdio: { type: 'boolean' },
@@ -50,6 +52,7 @@ const verbs: Record<string, Verb> = {
       return runDaemon({
         socketPath: socketPath(values.socket as string | undefined, env),
         demo: values.demo === true,
+        mcp: values.mcp === true,
         concurrency: count(values, 'concurrency'),
         maxLineBytes: count(values, 'max-line-bytes'),
         logLevel: logLevel(values['log-level']),

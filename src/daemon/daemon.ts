@@ -5,10 +5,14 @@ import type { LinefyInstance } from '../core/instance.js'
 import activation, { activationFds } from '../../plugins/activation.js'
 import demo from '../../plugins/demo.js'
 import lifecycle from '../../plugins/lifecycle.js'
+import mcp from '../../plugins/mcp.js'
 import stdio from '../../plugins/stdio.js'
 import unix from '../../plugins/unix.js'
 
 export { socketPath } from './socket-path.js'
+
+/** package.json's version, for MCP's serverInfo (test/mcp-daemon.test.ts keeps them equal). */
+export const VERSION = '0.1.0'
 
 export interface DaemonOptions {
   /**
@@ -19,6 +23,8 @@ export interface DaemonOptions {
   socketPath?: string
   /** Add the demo methods: echo, sleep, fail, add. */
   demo?: boolean
+  /** Serve MCP too (plugins/mcp.ts): the methods opted in (with `demo`, the demo methods) are its tools. */
+  mcp?: boolean
   concurrency?: number
   maxLineBytes?: number
   /** A pino level name (default 'info'), or a ready logger. */
@@ -40,6 +46,7 @@ export function buildDaemon (opts: DaemonOptions = {}): LinefyInstance {
     maxLineBytes: opts.maxLineBytes
   })
   app.register(lifecycle)
+  if (opts.mcp === true) app.register(mcp, { name: 'linefy', version: VERSION, instructions: 'The tools of a linefy daemon; with --demo: echo, sleep, fail and add.' })
   if (opts.demo === true) app.register(demo)
   if (opts.stdio === true) {
     app.register(stdio, { input: opts.input, output: opts.output })
