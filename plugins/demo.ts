@@ -19,11 +19,14 @@ export default async function demo (app: LinefyInstance): Promise<void> {
     // for it has already been decided by the pipeline
     const ms = req.params.ms
     const half = Math.floor(ms / 2)
+    // heard only by a caller that asked (MCP's progressToken); none at the
+    // end, where the reply says as much: the MCP SDK's client handles a
+    // notification a microtask after a reply read with it, and would find
+    // its request already gone
+    req.progress(0, ms)
     await delay(half, undefined, { signal: req.signal })
-    // heard only by a caller that asked (MCP's progressToken)
     req.progress(half, ms)
     await delay(ms - half, undefined, { signal: req.signal })
-    req.progress(ms, ms)
     return { slept: ms }
   })
 
