@@ -1,6 +1,9 @@
 // Load generator for NDJSON JSON-RPC over a unix socket, compiled by bench/lib/loadgen.js.
+// With a last argument of "http" it speaks JSON-RPC over HTTP/1.1 instead: each request a
+// keep-alive POST / with the same JSON body, pipelined DEPTH deep, each reply's body read by
+// its Content-Length and matched by id the same way; a status other than 200 is an error.
 //
-// load mode:  loadgen PATH CONNS DEPTH WARMUP_S DURATION_S
+// load mode:  loadgen PATH CONNS DEPTH WARMUP_S DURATION_S [http]
 //   Every connection keeps DEPTH echo requests outstanding. A request's id
 //   names its slot (id % (CONNS*DEPTH)), so a reply is matched to exactly one
 //   outstanding request without a hash table; anything else is an error.
@@ -16,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -39,7 +43,7 @@ typedef struct {
   int want_out;
 } conn_t;
 
-static int nconns, depth, nslots;
+static int nconns, depth, nslots, http;
 static conn_t *conns;
 static uint64_t *slot_id, *slot_sent;
 static char *slot_busy;
@@ -95,12 +99,18 @@ static void queue_request(conn_t *c, int slot) {
   int n = 0;
   uint64_t id = slot_id[slot];
   do { digits[n++] = (char)('0' + id % 10); id /= 10; } while (id);
-  out_reserve(c, sizeof head + n + sizeof tail);
+  out_reserve(c, sizeof head + n + sizeof tail + 128);
+  if (http) {
+    // the body is the line without its newline
+    c->outlen += (size_t)sprintf(c->out + c->outlen,
+      "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n",
+      (int)(sizeof head - 1 + n + sizeof tail - 2));
+  }
   memcpy(c->out + c->outlen, head, sizeof head - 1);
   c->outlen += sizeof head - 1;
   while (n) c->out[c->outlen++] = digits[--n];
   memcpy(c->out + c->outlen, tail, sizeof tail - 1);
-  c->outlen += sizeof tail - 1;
+  c->outlen += sizeof tail - 1 - (http ? 1 : 0);
   slot_busy[slot] = 1;
   slot_sent[slot] = now_ns();
   outstanding++;
@@ -161,6 +171,36 @@ static void on_line(conn_t *c, const char *line, size_t len, uint64_t t) {
   }
 }
 
+// Content-Length of a header block, case-insensitively; -1 if absent
+static long content_length(const char *h, size_t len) {
+  static const char name[] = "content-length:";
+  for (size_t i = 0; i + sizeof name - 1 <= len; i++) {
+    if (strncasecmp(h + i, name, sizeof name - 1) != 0) continue;
+    const char *p = h + i + sizeof name - 1, *end = h + len;
+    while (p < end && *p == ' ') p++;
+    long v = 0;
+    while (p < end && *p >= '0' && *p <= '9') v = v * 10 + (*p++ - '0');
+    return v;
+  }
+  return -1;
+}
+
+// Complete HTTP responses in c->in, each body handed to on_line; returns the bytes consumed.
+static size_t on_http(conn_t *c, uint64_t t) {
+  size_t start = 0;
+  for (;;) {
+    char *hend = memmem(c->in + start, c->inlen - start, "\r\n\r\n", 4);
+    if (!hend) return start;
+    size_t hlen = (size_t)(hend - (c->in + start)) + 4;
+    long blen = content_length(c->in + start, hlen);
+    if (blen < 0) blen = 0;
+    if (start + hlen + (size_t)blen > c->inlen) return start;
+    if (strncmp(c->in + start, "HTTP/1.1 200 ", 13) != 0) errors++;
+    on_line(c, c->in + start + hlen, (size_t)blen, t);
+    start += hlen + (size_t)blen;
+  }
+}
+
 static void on_readable(conn_t *c) {
   ssize_t r = read(c->fd, c->in + c->inlen, INBUF - c->inlen);
   if (r < 0 && (errno == EAGAIN || errno == EINTR)) return;
@@ -175,7 +215,8 @@ static void on_readable(conn_t *c) {
   c->inlen += (size_t)r;
   size_t start = 0;
   char *nl;
-  while ((nl = memchr(c->in + start, '\n', c->inlen - start)) != NULL) {
+  if (http) start = on_http(c, t);
+  else while ((nl = memchr(c->in + start, '\n', c->inlen - start)) != NULL) {
     size_t end = (size_t)(nl - c->in);
     on_line(c, c->in + start, end - start, t);
     start = end + 1;
@@ -251,10 +292,11 @@ static int run_idle(const char *path) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 6) {
-    fprintf(stderr, "usage: loadgen PATH CONNS DEPTH WARMUP_S DURATION_S (DEPTH 0: idle mode)\n");
+  if (argc != 6 && !(argc == 7 && strcmp(argv[6], "http") == 0)) {
+    fprintf(stderr, "usage: loadgen PATH CONNS DEPTH WARMUP_S DURATION_S [http] (DEPTH 0: idle mode)\n");
     return 2;
   }
+  http = argc == 7;
   const char *path = argv[1];
   nconns = atoi(argv[2]);
   depth = atoi(argv[3]);

@@ -38,8 +38,8 @@ const servers = serverList(args.linefy).filter((s) => only === undefined || only
 
 // Server CPU is sampled over the generator's measuring window only: replies
 // per server CPU-second stay comparable when other load steals the core.
-async function measured (pid, sock, scenario) {
-  const run = load(sock, { ...SCENARIOS[scenario], warmup: params.warmup, duration: params.duration })
+async function measured (pid, sock, scenario, protocol) {
+  const run = load(sock, { ...SCENARIOS[scenario], warmup: params.warmup, duration: params.duration, protocol })
   run.catch(() => {})
   await sleep(params.warmup * 1000)
   const a = schedSeconds(pid)
@@ -53,11 +53,11 @@ async function measured (pid, sock, scenario) {
 }
 
 // RSS growth while 10,000 connections sit open, each after one answered request
-async function idleMemory (pid, sock) {
-  await load(sock, { conns: 1, depth: 1, warmup: 0, duration: 0.3 })
+async function idleMemory (pid, sock, protocol) {
+  await load(sock, { conns: 1, depth: 1, warmup: 0, duration: 0.3, protocol })
   await sleep(200)
   const before = memory(pid).rss
-  const { info, release } = await holdIdle(sock, params.idleConns)
+  const { info, release } = await holdIdle(sock, params.idleConns, protocol)
   try {
     await sleep(params.settleMs)
     const after = memory(pid).rss
@@ -75,9 +75,9 @@ async function runServer (def, sock) {
     rec.startupMs = server.startupMs
     rec.startupCpuMs = server.startupCpuMs
     const pid = server.child.pid
-    if (def.scenarios.includes('idle')) rec.idle = await idleMemory(pid, sock)
+    if (def.scenarios.includes('idle')) rec.idle = await idleMemory(pid, sock, def.protocol)
     for (const scenario of Object.keys(SCENARIOS)) {
-      if (def.scenarios.includes(scenario)) rec[scenario] = await measured(pid, sock, scenario)
+      if (def.scenarios.includes(scenario)) rec[scenario] = await measured(pid, sock, scenario, def.protocol)
     }
     rec.peakRssKiB = memory(pid).hwm
   } catch (err) {
@@ -121,13 +121,15 @@ const result = {
   params,
   scenarios: SCENARIOS,
   linefyLabel: servers.find((s) => s.name === 'linefy')?.label,
-  servers: servers.map(({ name, label, kind, scenarios }) => ({ name, label, kind, scenarios })),
+  servers: servers.map(({ name, label, kind, protocol, scenarios }) => ({ name, label, kind, protocol, scenarios })),
   summary,
   targets: targets(summary, servers),
   rounds
 }
 const out = new URL('./results/', import.meta.url)
 mkdirSync(out, { recursive: true })
-writeFileSync(new URL('latest.json', out), JSON.stringify(result, null, 2) + '\n')
-writeFileSync(new URL('latest.md', out), markdownReport(result))
+// a run of some servers only (--only) must not replace the last run of them all
+const base = only === undefined ? 'latest' : 'latest-only'
+writeFileSync(new URL(`${base}.json`, out), JSON.stringify(result, null, 2) + '\n')
+writeFileSync(new URL(`${base}.md`, out), markdownReport(result))
 console.log(textReport(result))

@@ -83,6 +83,7 @@ export class NdjsonDecoder implements Decoder {
 
 export const ndjsonFraming: Framing = {
   name: 'ndjson',
+  asciiTransparent: true,
   encode (message: string): string {
     return message + '\n'
   },

@@ -105,10 +105,12 @@ export class JsonRpcRouter implements Router {
     }
     const method = m.method
     if (typeof method !== 'string') return sink.complete(slot, invalidLine('method must be a string', idJson))
-    const params = m.params
+    let params = m.params
     if (params !== undefined && (params === null || typeof params !== 'object')) {
       return sink.complete(slot, invalidLine('params must be object or array', idJson))
     }
+    // the Python server hands its dispatcher `req.get("params") or {}`: ported handlers index into a dict
+    if (params === undefined && conn.compat === 'seed') params = {}
     const ctx = this.lookup(method)
     if (ctx === undefined) {
       if (id === undefined) return sink.complete(slot, undefined)

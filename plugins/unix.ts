@@ -2,7 +2,7 @@ import { resolve } from 'node:path'
 import { codes, LinefyError } from '../src/core/errors.js'
 import { plugin } from '../src/core/encapsulation.js'
 import { bindSocketFile, clearStale, ensureParent, MAX_SOCKET_PATH, removeSocketFile, type Inode } from '../src/transport/socket-file.js'
-import { bindError, serveNet } from '../src/transport/serve-net.js'
+import { bindError, serveNet, type Binding } from '../src/transport/serve-net.js'
 
 const HINT = 'check that its directory exists and is writable by this user'
 
@@ -24,15 +24,16 @@ function checkOptions (opts: UnixOptions): { path: string, mode: number } {
 }
 
 /**
- * Listens on a unix socket file, the way a per-user daemon must: parent
+ * Binds a unix socket file, the way a per-user daemon must: parent
  * directory 0700, socket 0600, a live daemon's socket never taken over, a
  * stale one removed, no symlink followed, and the file removed at close
- * only while it is still ours.
+ * only while it is still ours. Options are checked at once, so a bad path
+ * fails the plugin at load.
  */
-export default plugin<UnixOptions>(async function unixTransport (app, opts) {
+export function unixBinding (opts: UnixOptions): Binding {
   const { path, mode } = checkOptions(opts)
   let inode: Inode | null = null
-  await serveNet(app, {
+  return {
     async bind (server) {
       try {
         await ensureParent(path)
@@ -46,5 +47,10 @@ export default plugin<UnixOptions>(async function unixTransport (app, opts) {
     async release () {
       await removeSocketFile(path, inode as Inode)
     }
-  })
+  }
+}
+
+/** Listens on a unix socket file (see unixBinding for its rules). */
+export default plugin<UnixOptions>(async function unixTransport (app, opts) {
+  await serveNet(app, unixBinding(opts))
 }, { name: 'linefy-unix' })

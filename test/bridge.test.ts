@@ -1,9 +1,12 @@
+import { connect as netConnect, type Socket } from 'node:net'
 import { Writable } from 'node:stream'
 import t from 'tap'
+import { main } from '../src/cli/main.js'
 import { bridge } from '../src/client/bridge.js'
-import { tempSocket } from './helpers/util.js'
-import { mainIo, runMainLive, serveDaemon } from './helpers/process.js'
-import { Lines, rawServer } from './helpers/wire.js'
+import { buildDaemon } from '../src/daemon/daemon.js'
+import { deferred, tempSocket, waitFor } from './helpers/util.js'
+import { mainIo, runFixture, runMainLive, serveDaemon } from './helpers/process.js'
+import { Lines, rawServer, serveOn } from './helpers/wire.js'
 
 t.test('relays requests and replies; stdin EOF ends it cleanly once everything is answered', async (t) => {
   const path = await serveDaemon(t)
@@ -16,7 +19,7 @@ t.test('relays requests and replies; stdin EOF ends it cleanly once everything i
     JSON.parse(s.stdout.all[1] as string),
     { jsonrpc: '2.0', id: 'b', result: 3 }
   ])
-  t.match(JSON.parse(s.stdout.all[1] as string), { ok: true, state: 'wake' })
+  t.match(JSON.parse(s.stdout.all[1] as string), { ok: true, state: 'WAKE' })
   t.same(s.stderr.all, [])
 })
 
@@ -81,11 +84,89 @@ t.test('a daemon that closes with nothing in flight still ends the bridge with e
   t.match(s.stderr.all, [/0 request\(s\) in flight/])
 })
 
-t.test('no daemon: a one-line hint naming the path, exit 1', async (t) => {
+t.test('no daemon and --wait 0: a one-line hint naming the path, exit 1, at once', async (t) => {
   const path = tempSocket(t)
-  const s = runMainLive(['bridge', '--socket', path])
+  const s = runMainLive(['bridge', '--socket', path, '--wait', '0'])
   t.equal(await s.code, 1)
   t.same(s.stderr.all, [`linefy: no daemon is listening on ${path}: start one with \`linefy daemon\`, or pass --socket with the path it listens on`])
+})
+
+t.test('a daemon that comes up while the bridge waits gets what stdin sent meanwhile, in order', async (t) => {
+  const path = tempSocket(t)
+  const s = mainIo()
+  const waiting = deferred()
+  const done = bridge(path, s.io.stdin, s.io.stdout, { wait: 10_000, onWait: waiting.resolve })
+  s.io.stdin.write('{"jsonrpc":"2.0","id":1,"method":"add","params":{"a":1,"b":2}}\n')
+  await waiting.promise
+  s.io.stdin.end('{"type":"status"}\n{"jsonrpc":"2.0","id":2,"method":"echo","params":["late"]}\n')
+  await serveOn(t, buildDaemon({ demo: true, logLevel: 'silent' }), path)
+  t.same(await done, { clean: true, lost: 0 })
+  t.same(JSON.parse(s.stdout.all[0] as string), { jsonrpc: '2.0', id: 1, result: 3 })
+  t.match(JSON.parse(s.stdout.all[1] as string), { ok: true, state: 'WAKE' })
+  t.same(JSON.parse(s.stdout.all[2] as string), { jsonrpc: '2.0', id: 2, result: ['late'] })
+})
+
+t.test('while it waits, the bridge holds a bounded amount of stdin and pauses the rest', async (t) => {
+  const path = tempSocket(t)
+  const s = mainIo()
+  const done = bridge(path, s.io.stdin, s.io.stdout, { wait: 10_000 })
+  const paused = waitFor(s.io.stdin, 'pause')
+  const big = 'x'.repeat(900 * 1024)
+  for (let i = 0; i < 3; i++) s.io.stdin.write(`{"jsonrpc":"2.0","id":${i},"method":"echo","params":["${big}"]}\n`)
+  s.io.stdin.end()
+  await paused
+  t.ok(s.io.stdin.readableLength > 0, `${s.io.stdin.readableLength} bytes left in stdin, unread`)
+  await serveOn(t, buildDaemon({ demo: true, logLevel: 'silent' }), path)
+  t.same(await done, { clean: true, lost: 0 })
+  t.same(s.stdout.all.map((l) => (JSON.parse(l) as { id: number, result: string[] }).id), [0, 1, 2])
+})
+
+t.test('past --wait, every request stdin sent gets -32002, and the hint says how long it waited', async (t) => {
+  const path = tempSocket(t)
+  const s = mainIo()
+  s.io.stdin.write('{"jsonrpc":"2.0","id":1,"method":"a"}\n{"jsonrpc":"2.0","method":"note"}\n{"jsonrpc":"2.0","id":"b","method":"b"}\n')
+  t.equal(await main(['bridge', '--socket', path, '--wait', '100'], {}, s.io), 1)
+  const lost = { code: -32002, message: `transport lost: no daemon is listening on ${path}` }
+  t.same(s.stdout.all.map((l) => JSON.parse(l)), [{ jsonrpc: '2.0', id: 1, error: lost }, { jsonrpc: '2.0', id: 'b', error: lost }])
+  t.same(s.stderr.all, [
+    `linefy: no daemon on ${path} yet: waiting up to 100 ms for one`,
+    `linefy: no daemon is listening on ${path} (waited 100 ms): start one with \`linefy daemon\`, or pass --socket with the path it listens on`
+  ])
+})
+
+t.test('an error that waiting cannot fix fails at once', async (t) => {
+  const s = mainIo()
+  const started = Date.now()
+  await t.rejects(bridge('/etc/passwd/d.sock', s.io.stdin, s.io.stdout, { wait: 60_000 }), { code: 'ENOTDIR' })
+  t.ok(Date.now() - started < 30_000, 'did not wait for the deadline')
+})
+
+t.test('a stopped daemon whose backlog is full is waited for too, and served once it runs again', async (t) => {
+  const path = tempSocket(t)
+  const daemon = runFixture(t, 'transport-daemon.mjs', [JSON.stringify({ path })])
+  await daemon.stderr.find((m) => m.ready === true)
+  daemon.proc.kill('SIGSTOP')
+  t.teardown(() => { daemon.proc.kill('SIGCONT') })
+  const pending: Socket[] = []
+  t.teardown(() => { for (const p of pending) p.destroy() })
+  let err: NodeJS.ErrnoException | null = null
+  for (let i = 0; i < 5000 && err === null; i++) {
+    const p = netConnect(path)
+    pending.push(p)
+    err = await new Promise((resolve) => { p.once('connect', () => resolve(null)); p.once('error', resolve) })
+  }
+  t.equal(err?.code, 'EAGAIN', 'the backlog is full')
+  const s = mainIo()
+  const waiting = deferred()
+  const done = bridge(path, s.io.stdin, s.io.stdout, { wait: 20_000, onWait: waiting.resolve })
+  s.io.stdin.end('{"jsonrpc":"2.0","id":1,"method":"echo","params":["back"]}\n')
+  await waiting.promise
+  for (const p of pending) p.destroy()
+  daemon.proc.kill('SIGCONT')
+  t.same(await done, { clean: true, lost: 0 })
+  t.same(JSON.parse(s.stdout.all[0] as string), { jsonrpc: '2.0', id: 1, result: ['back'] })
+  daemon.proc.kill('SIGTERM')
+  await daemon.exit()
 })
 
 t.test('slow consumers on either side are waited for, not buffered without bound', async (t) => {

@@ -1,4 +1,4 @@
-import { existsSync, linkSync, statSync } from 'node:fs'
+import { existsSync, linkSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -49,7 +49,9 @@ t.test('usage errors are one line and exit 2', async (t) => {
     [['call', '--timeout', '0', 'echo', '--socket', '/nonexistent/d.sock'], "--timeout must be a positive whole number, got '0'"],
     [['control', '--timeout', 'x', 'status'], "--timeout must be a positive whole number, got 'x'"],
     [['daemon', '--log-level', 'loud'], "--log-level must be one of fatal, error, warn, info, debug, trace, silent, got 'loud'"],
-    [['bridge', 'x'], "unexpected argument 'x'"]
+    [['bridge', 'x'], "unexpected argument 'x'"],
+    [['bridge', '--wait', '5s'], "--wait must be a whole number of milliseconds, got '5s'"],
+    [['daemon', '--state-file', ''], '--state-file must be a path']
   ]
   for (const [argv, message] of cases) {
     const r = await runMain(argv)
@@ -62,7 +64,7 @@ t.test('usage errors are one line and exit 2', async (t) => {
 t.test('call prints the result as JSON and exits 0', async (t) => {
   const path = await serveDaemon(t)
   t.match(await runMain(['call', '--socket', path, 'add', '{"a":2,"b":3}']), { code: 0, stdout: '5\n', stderr: '' })
-  t.match(await runMain(['call', '--socket', path, 'echo']), { code: 0, stdout: 'null\n' })
+  t.match(await runMain(['call', '--socket', path, 'echo']), { code: 0, stdout: '{}\n' })
   t.match(await runMain(['call', 'echo', '["env"]'], { IAI_DAEMON_SOCKET_PATH: path }), { code: 0, stdout: '["env"]\n' }, 'path from the environment')
 })
 
@@ -84,10 +86,11 @@ t.test('call --timeout gives up with -32003', async (t) => {
 
 t.test('control sends a control line and prints the reply', async (t) => {
   const path = await serveDaemon(t)
-  t.match(await runMain(['control', '--socket', path, 'pause']), { code: 0, stdout: '{"ok":true,"state":"paused","previous":"wake"}\n' })
+  t.match(await runMain(['control', '--socket', path, 'pause']), { code: 0, stdout: '{"ok":true,"paused":true}\n' })
   const status = await runMain(['control', '--socket', path, 'status'])
-  t.match(JSON.parse(status.stdout), { ok: true, state: 'paused' })
-  t.match(await runMain(['control', '--socket', path, 'session_open', '{"client":"cli"}']), { code: 0, stdout: /"session_id":"[0-9a-f-]{36}"/ })
+  t.match(JSON.parse(status.stdout), { ok: true, state: 'WAKE', scheduler_paused: true })
+  t.match(await runMain(['control', '--socket', path, 'session_open', '{"session_id":"cli-1"}']), { code: 0, stdout: '{"ok":true,"reason":"session_open_queued"}\n' })
+  t.match(await runMain(['control', '--socket', path, 'force_wake', '{"ts":1}']), { code: 0, stdout: '{"ok":false,"reason":"invalid_message","error":"ts must be a string"}\n' })
   t.match(await runMain(['control', '--socket', path, 'reboot']), { code: 1, stderr: "linefy: error -32600: unknown control type 'reboot'\n" })
 })
 
@@ -114,7 +117,7 @@ t.test('the real CLI: not running gives the hint and exit 1', async (t) => {
 t.test('the real CLI: bridge relays a session and exits 0 at EOF', async (t) => {
   const path = await serveDaemon(t)
   const r = await runCli(t, ['bridge', '--socket', path], {}, '{"jsonrpc":"2.0","id":1,"method":"add","params":{"a":1,"b":2}}\n{"type":"force_rem"}\n')
-  t.same(r, { code: 0, signal: null, stdout: '{"jsonrpc":"2.0","id":1,"result":3}\n{"ok":true,"state":"rem","previous":"wake"}\n', stderr: '' })
+  t.same(r, { code: 0, signal: null, stdout: '{"jsonrpc":"2.0","id":1,"result":3}\n{"ok":true,"reason":"rem_queued"}\n', stderr: '' })
 })
 
 // the daemon verb
@@ -189,7 +192,7 @@ t.test('the real CLI: --stdio serves stdin/stdout and ends cleanly at EOF', asyn
   const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l))
   t.same(lines[0], { jsonrpc: '2.0', id: 1, result: { slept: 20 } })
   t.match(lines[1], { id: null, error: { code: -32700 } })
-  t.same(lines[2], { ok: true, state: 'rem', previous: 'wake' })
+  t.same(lines[2], { ok: true, reason: 'rem_queued' })
   t.ok(r.stderr.split('\n').filter(Boolean).every((l) => l.startsWith('{')), 'logs stay on stderr')
 })
 
@@ -207,7 +210,7 @@ t.test('the real CLI: the bridge answers -32002 for requests in flight when the 
   t.equal(code, 1)
   const lost = { code: -32002, message: 'transport lost: the daemon closed the connection before replying' }
   t.same(bridge.stdout.all.map((l) => JSON.parse(l)), [
-    { jsonrpc: '2.0', id: 0, result: null },
+    { jsonrpc: '2.0', id: 0, result: {} },
     { jsonrpc: '2.0', id: 1, error: lost },
     { jsonrpc: '2.0', id: 'b', error: lost }
   ])
@@ -254,7 +257,7 @@ t.test('daemon in-process: --stdio serves io.stdin/io.stdout and returns 0 at EO
   const r = runMainLive(['daemon', '--stdio', '--demo', '--log-level', 'silent'])
   r.io.stdin.end('{"jsonrpc":"2.0","id":1,"method":"add","params":{"a":1,"b":2}}\n{"type":"pause"}\n')
   t.equal(await r.code, 0)
-  t.same(r.stdout.all, ['{"jsonrpc":"2.0","id":1,"result":3}', '{"ok":true,"state":"paused","previous":"wake"}'])
+  t.same(r.stdout.all, ['{"jsonrpc":"2.0","id":1,"result":3}', '{"ok":true,"paused":true}'])
   t.same(r.stderr.all, [])
 })
 
@@ -263,7 +266,7 @@ t.test('daemon in-process: --max-line-bytes refuses longer lines and keeps servi
   r.io.stdin.end(`{"jsonrpc":"2.0","id":1,"method":"echo","params":["${'x'.repeat(64)}"]}\n{"jsonrpc":"2.0","id":2,"method":"echo"}\n`)
   t.equal(await r.code, 0)
   t.match(JSON.parse(r.stdout.all[0] as string), { id: null, error: { code: -32600, message: /exceeds maxLineBytes \(64 bytes\)/ } })
-  t.same(JSON.parse(r.stdout.all[1] as string), { jsonrpc: '2.0', id: 2, result: null })
+  t.same(JSON.parse(r.stdout.all[1] as string), { jsonrpc: '2.0', id: 2, result: {} })
 })
 
 t.test('daemon in-process: --concurrency bounds the handlers running at once', async (t) => {
@@ -288,4 +291,44 @@ t.test('daemon in-process: a live daemon on the path is one line and exit 1', as
   const r = runMainLive(['daemon', '--socket', path, '--log-level', 'warn'])
   t.equal(await r.code, 1)
   t.same(r.stderr.all, [`linefy: another daemon is already listening on ${path}: stop it first or choose another path`])
+})
+
+t.test('the real CLI: --state-file keeps the control state across a restart', async (t) => {
+  const dir = tempDir(t)
+  const path = join(dir, 'd.sock')
+  const file = join(dir, 'state', 'daemon-state.json')
+  const first = await startDaemon(t, path, ['--state-file', file])
+  t.same(await runCli(t, ['control', '--socket', path, 'pause', '{"seconds":3600}']), { code: 0, signal: null, stdout: '{"ok":true,"paused":true}\n', stderr: '' })
+  t.same(await runCli(t, ['control', '--socket', path, 'session_open', '{"session_id":"s-1","ts":"2026-05-02T10:00:00+00:00"}']), { code: 0, signal: null, stdout: '{"ok":true,"reason":"session_open_queued"}\n', stderr: '' })
+  first.proc.kill('SIGTERM')
+  t.same(await first.exited, { code: 0, signal: null })
+  t.match(JSON.parse(readFileSync(file, 'utf8')), { scheduler_paused: true, first_turn_pending: { 's-1': String } })
+  await startDaemon(t, path, ['--state-file', file])
+  const status = await runCli(t, ['control', '--socket', path, 'status'])
+  t.match(JSON.parse(status.stdout), { ok: true, state: 'WAKE', scheduler_paused: true, pending: ['session_open'] })
+})
+
+t.test('daemon in-process: a --state-file that cannot be used is one line and exit 1', async (t) => {
+  const dir = tempDir(t)
+  writeFileSync(join(dir, 'file'), 'x')
+  const file = join(dir, 'file', 'state.json')
+  const r = runMainLive(['daemon', '--socket', join(dir, 'd.sock'), '--state-file', file, '--log-level', 'warn'])
+  t.equal(await r.code, 1)
+  t.match(r.stderr.all, [new RegExp(`^linefy: control state file ${file}: ENOTDIR: .+: make sure its directory can be created and written by this user, or pass another --state-file$`)])
+  t.equal(r.stderr.all.length, 1)
+  t.equal(existsSync(join(dir, 'd.sock')), false, 'nothing was bound')
+})
+
+t.test('the real CLI: a bridge started before its daemon waits for it (--wait, default 5000 ms) and relays once it accepts', async (t) => {
+  const path = tempSocket(t)
+  const bridge = startCli(t, ['bridge', '--socket', path])
+  bridge.proc.stdin?.write('{"jsonrpc":"2.0","id":1,"method":"add","params":{"a":20,"b":22}}\n')
+  // the daemon starts once the bridge has tried and begun to wait
+  await bridge.stderr.match(/^linefy: no daemon on .* yet: waiting up to 5000 ms for one$/)
+  const daemon = await startDaemon(t, path)
+  t.same(JSON.parse((await bridge.stdout.count(1))[0] as string), { jsonrpc: '2.0', id: 1, result: 42 })
+  bridge.proc.stdin?.end()
+  t.same(await bridge.exited, { code: 0, signal: null })
+  daemon.proc.kill('SIGTERM')
+  t.same(await daemon.exited, { code: 0, signal: null })
 })

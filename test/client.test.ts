@@ -28,7 +28,7 @@ t.test('call resolves with the result', async (t) => {
   const client = await open(t, await daemon(t))
   t.same(await client.call('add', { a: 2, b: 3 }), 5)
   t.same(await client.call('echo', ['x', 1]), ['x', 1])
-  t.equal(await client.call('echo'), null, 'no params: none sent')
+  t.same(await client.call('echo'), {}, 'no params: none sent, and a seed-mode handler sees {}')
 })
 
 t.test('concurrent calls each get their own reply', async (t) => {
@@ -62,18 +62,18 @@ t.test('control lines get the plain-object reply, in turn with calls', async (t)
     client.control('status'),
     client.control('resume')
   ])
-  t.same(paused, { ok: true, state: 'paused', previous: 'wake' })
+  t.same(paused, { ok: true, paused: true })
   t.equal(sum, 3)
-  t.match(status, { ok: true, state: 'paused', connections: 1 })
-  t.same(resumed, { ok: true, state: 'wake', previous: 'paused' })
-  t.match(await client.control('session_open', { client: 'test' }), { ok: true, session_id: String })
+  t.match(status, { ok: true, state: 'WAKE', scheduler_paused: true, connections: 1 })
+  t.same(resumed, { ok: true, paused: false })
+  t.same(await client.control('session_open', { session_id: 'test' }), { ok: true, reason: 'session_open_queued' })
 })
 
 t.test('an unknown control type rejects with -32600, and later replies still line up', async (t) => {
   const client = await open(t, await daemon(t))
   const [bad, status, sum] = await Promise.allSettled([client.control('reboot'), client.control('status'), client.call('add', { a: 1, b: 1 })])
   t.match(bad, { status: 'rejected', reason: { code: -32600, message: "unknown control type 'reboot'" } })
-  t.match(status, { status: 'fulfilled', value: { ok: true, state: 'wake' } })
+  t.match(status, { status: 'fulfilled', value: { ok: true, state: 'WAKE' } })
   t.match(sum, { status: 'fulfilled', value: 2 })
 })
 

@@ -13,6 +13,8 @@ interface Entry {
   send: string
   reply: Record<string, unknown>
   vary?: string[]
+  /** The exact reply line, where it is not JSON.stringify(reply): non-ASCII goes out escaped. */
+  line?: string
 }
 
 const session: Entry[] = readFileSync(new URL('../fixtures/seed-session.ndjson', import.meta.url), 'utf8')
@@ -56,6 +58,9 @@ t.test('the fixture covers every part of the wire contract', async (t) => {
   t.same([...controls].sort(), ['force_rem', 'force_wake', 'pause', 'resume', 'session_open', 'status', 'user_initiated_sleep'])
   const methods = new Set(session.map((e) => parsed(e.send)?.method))
   for (const m of ['echo', 'add', 'sleep', 'fail']) t.ok(methods.has(m), m)
+  const shapes = new Set(session.map((e) => e.reply.reason ?? e.reply.paused ?? e.reply.state))
+  for (const shape of ['session_open_queued', 'wake_queued', 'rem_queued', 'invalid_message', 'TRANSITIONING', true, false, 'WAKE']) t.ok(shapes.has(shape), `control reply ${String(shape)}`)
+  t.ok(session.some((e) => e.line !== undefined && /\\u[0-9a-f]{4}/.test(e.line)), 'a non-ASCII reply, escaped')
 })
 
 t.test('replayed through inject, on one connection', async (t) => {
@@ -80,7 +85,7 @@ t.test('replayed over a real unix socket: every line answered in order, one line
     const line = lines[i] as string
     check(t, entry, JSON.parse(line))
     // byte for byte: compact JSON, keys in the order the Python server wrote them
-    if (entry.vary === undefined) t.equal(line, JSON.stringify(entry.reply), `${entry.note}: exact line`)
+    if (entry.vary === undefined) t.equal(line, entry.line ?? JSON.stringify(entry.reply), `${entry.note}: exact line`)
   }
   t.equal(socket.destroyed, false, 'the connection is still open')
 })

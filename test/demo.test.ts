@@ -13,12 +13,19 @@ async function build (t: Test, opts = {}) {
 const call = (id: number, method: string, params?: unknown) =>
   params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params }
 
-t.test('echo returns its params, object or array, and null without any', async (t) => {
+t.test('echo returns its params, object or array, and {} without any (seed mode)', async (t) => {
   const app = await build(t)
   const [a, b, c] = await app.inject([call(1, 'echo', { x: [1, 'two', null] }), call(2, 'echo', []), call(3, 'echo')])
   t.same(a, { jsonrpc: '2.0', id: 1, result: { x: [1, 'two', null] } })
   t.same(b, { jsonrpc: '2.0', id: 2, result: [] }, 'an empty array stays an array')
-  t.same(c, { jsonrpc: '2.0', id: 3, result: null })
+  t.same(c, { jsonrpc: '2.0', id: 3, result: {} })
+})
+
+t.test('in spec mode the demo methods take a missing params too', async (t) => {
+  const app = await build(t, { compat: 'spec' })
+  t.same(await app.inject(call(1, 'echo')), { jsonrpc: '2.0', id: 1, result: null })
+  t.same(await app.inject(call(2, 'fail')), { jsonrpc: '2.0', id: 2, error: { code: -32001, message: 'demo failure' } })
+  t.match(await app.inject(call(3, 'sleep')), { id: 3, error: { code: -32602, message: 'invalid params at /: Expected object' } })
 })
 
 t.test('add sums two numbers', async (t) => {
@@ -49,6 +56,7 @@ t.test('sleep validates ms: an integer from 0 to 60000', async (t) => {
     const reply = await app.inject(call(1, 'sleep', params))
     t.equal(reply?.error?.code, -32602, JSON.stringify(params))
   }
+  t.match(await app.inject(call(2, 'sleep')), { id: 2, error: { code: -32602, message: 'invalid params at /ms: Expected required property' } }, 'no params is {}: ms is missing')
 })
 
 t.test('sleep stops early when the request is cancelled', async (t) => {

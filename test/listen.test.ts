@@ -32,6 +32,6 @@ t.test('listen() while ready() runs waits for it, and refuses if close() began m
 })
 
 t.test('listen() takes one target', async (t) => {
-  await t.rejects(linefy().listen({ fd: 3, stdio: true }), { code: 'LINEFY_ERR_INVALID_OPTION', message: /one of path, fd, stdio or host\/port/ })
+  await t.rejects(linefy().listen({ fd: 3, stdio: true }), { code: 'LINEFY_ERR_INVALID_OPTION', message: /one of path, fd, stdio, host\/port or http/ })
   await t.rejects(linefy().listen({}), { code: 'LINEFY_ERR_NO_LISTEN_TARGET' })
 })

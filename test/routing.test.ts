@@ -1,7 +1,8 @@
+import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import linefy, { type LinefyInstance, type LinefyOptions } from '../index.js'
-import { deferred, rpc, injectLines } from './helpers/util.js'
-import { socketPair } from './helpers/wire.js'
+import { deferred, rpc, injectLines, tempDir } from './helpers/util.js'
+import { connect, socketPair } from './helpers/wire.js'
 
 function app (t: Test, opts: LinefyOptions = {}) {
   const a = linefy(opts)
@@ -50,6 +51,32 @@ t.test('an envelope that is not a JSON-RPC request answers -32600, echoing a val
   cases.forEach(([line, id, message], i) => {
     t.same(replies[i], { jsonrpc: '2.0', id, error: { code: -32600, message } }, line)
   })
+})
+
+t.test('seed mode: a request without params reaches the handler as {}, over a real socket; [] stays an array', async (t) => {
+  const seen: unknown[] = []
+  const path = join(tempDir(t), 'd.sock')
+  const a = linefy({ compat: 'seed' })
+  a.method('look', (req) => {
+    seen.push(req.params)
+    return (req.params as Record<string, unknown>).cue ?? 'no cue'
+  })
+  t.teardown(() => a.close())
+  await a.listen({ path })
+  const c = await connect(path, t)
+  c.send('{"jsonrpc":"2.0","id":1,"method":"look"}')
+  c.send('{"jsonrpc":"2.0","id":2,"method":"look","params":[]}')
+  c.send('{"jsonrpc":"2.0","id":3,"method":"look","params":{"cue":"x"}}')
+  t.same([await c.lines.next(), await c.lines.next(), await c.lines.next()], [
+    { jsonrpc: '2.0', id: 1, result: 'no cue' },
+    { jsonrpc: '2.0', id: 2, result: 'no cue' },
+    { jsonrpc: '2.0', id: 3, result: 'x' }
+  ])
+  t.same(seen, [{}, [], { cue: 'x' }])
+})
+
+t.test('spec mode: a request without params reaches the handler as undefined', async (t) => {
+  t.same(await app(t).inject(rpc(1, 'echo')), { jsonrpc: '2.0', id: 1, result: 'no params' })
 })
 
 t.test('an unknown method answers -32601 naming it', async (t) => {
@@ -178,7 +205,7 @@ t.test('an unknown control type answers -32600', async (t) => {
   t.equal((await a.inject({ type: 5 }))?.error?.code, -32600, 'a non-string type is unknown too')
 })
 
-t.test('a line still waiting on its connection when close() begins answers -32005', async (t) => {
+t.test('lines still waiting on their connection when close() begins run, in order', async (t) => {
   const a = linefy()
   const busy = deferred()
   const running = deferred()
@@ -190,14 +217,13 @@ t.test('a line still waiting on its connection when close() begins answers -3200
   const replies = injectLines(a, [rpc(1, 'busy'), rpc(2, 'after'), rpc(undefined, 'after'), '7', '{"type":"status"}'])
   await running.promise
   const closed = a.close()
-  const refusedNoId = { jsonrpc: '2.0', id: null, error: { code: -32005, message: 'server shutting down' } }
   t.same(await replies, [
     { jsonrpc: '2.0', id: 1, result: null },
-    { jsonrpc: '2.0', id: 2, error: { code: -32005, message: 'server shutting down' } },
+    { jsonrpc: '2.0', id: 2, result: null },
     undefined,
-    refusedNoId,
-    refusedNoId
-  ], 'the running request finished; the waiting ones were refused, the notification silently')
-  t.equal(ran, 0)
+    { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'request must be a JSON object' } },
+    { jsonrpc: '2.0', id: null, error: { code: -32600, message: "unknown control type 'status'" } }
+  ], 'each got the answer it would have got without the close')
+  t.equal(ran, 2, 'the request and the notification both ran')
   await closed
 })

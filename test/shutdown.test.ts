@@ -4,13 +4,13 @@ import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import linefy, { type Connection, type LinefyInstance, type LinefyOptions } from '../index.js'
 import { deferred, tempDir, waitFor } from './helpers/util.js'
-import { runFixture } from './helpers/process.js'
+import { runFixture, startCli } from './helpers/process.js'
 import { connect, connectError } from './helpers/wire.js'
 
 interface Held { started: Promise<void>, release: () => void, signal: Promise<AbortSignal> }
 
 /** An app whose `hold` method runs until the test releases it. */
-async function daemon (t: Test, opts: LinefyOptions = {}): Promise<{ app: LinefyInstance, path: string, held: Held, conns: Connection[] }> {
+async function daemon (t: Test, opts: LinefyOptions = {}): Promise<{ app: LinefyInstance, path: string, held: Held, conns: Connection[], echoed: unknown[] }> {
   const path = join(tempDir(t), 'd.sock')
   const app = linefy(opts)
   const started = deferred()
@@ -24,10 +24,14 @@ async function daemon (t: Test, opts: LinefyOptions = {}): Promise<{ app: Linefy
     await released.promise
     return 'held'
   })
-  app.method('echo', async (req) => req.params)
+  const echoed: unknown[] = []
+  app.method('echo', async (req) => {
+    echoed.push(req.params)
+    return req.params
+  })
   t.teardown(() => { released.resolve(); return app.close() })
   await app.listen({ path })
-  return { app, path, held: { started: started.promise, release: () => released.resolve(), signal: signal.promise }, conns }
+  return { app, path, held: { started: started.promise, release: () => released.resolve(), signal: signal.promise }, conns, echoed }
 }
 
 const HOLD = { jsonrpc: '2.0', id: 1, method: 'hold' }
@@ -64,8 +68,8 @@ t.test('idle connections end at once, while a busy one still runs', async (t) =>
   await closing
 })
 
-t.test('lines read but not yet started get -32005; lines sent after close began are not read', async (t) => {
-  const { app, path, held, conns } = await daemon(t)
+t.test('lines read before close began run in order; lines sent after close began are not read', async (t) => {
+  const { app, path, held, conns, echoed } = await daemon(t)
   const c = await connect(path, t)
   c.socket.write([
     HOLD,
@@ -78,14 +82,54 @@ t.test('lines read but not yet started get -32005; lines sent after close began 
   const closing = app.close()
   c.send({ jsonrpc: '2.0', id: 4, method: 'echo', params: [4] })
   held.release()
-  const shuttingDown = { code: -32005, message: 'server shutting down' }
   t.same([await c.lines.next(), await c.lines.next(), await c.lines.next()], [
     { jsonrpc: '2.0', id: 1, result: 'held' },
-    { jsonrpc: '2.0', id: 2, error: shuttingDown },
-    { jsonrpc: '2.0', id: 3, error: shuttingDown }
+    { jsonrpc: '2.0', id: 2, result: [2] },
+    { jsonrpc: '2.0', id: 3, result: [3] }
   ])
   t.same(await c.lines.end(), [], 'nothing for the line sent after close began, and the connection ends')
   await closing
+  t.same(echoed, [[2], ['a notification gets no reply'], [3]], 'the notification ran too, in its turn; [4] never did')
+})
+
+t.test('past closeGraceMs, what runs is aborted and the lines still waiting are refused -32005, unrun', async (t) => {
+  const { app, path, held, conns, echoed } = await daemon(t, { closeGraceMs: 50 })
+  const c = await connect(path, t)
+  c.socket.write([HOLD, { jsonrpc: '2.0', id: 2, method: 'echo' }, { jsonrpc: '2.0', id: 3, method: 'echo' }].map((m) => JSON.stringify(m) + '\n').join(''))
+  await held.started
+  t.equal(conns[0].framesRead, 3)
+  const closing = app.close()
+  const shuttingDown = { code: -32005, message: 'server shutting down' }
+  t.same([await c.lines.next(), await c.lines.next(), await c.lines.next()], [
+    { jsonrpc: '2.0', id: 1, error: shuttingDown },
+    { jsonrpc: '2.0', id: 2, error: shuttingDown },
+    { jsonrpc: '2.0', id: 3, error: shuttingDown }
+  ])
+  t.same(await c.lines.end(), [])
+  await closing
+  t.same(echoed, [], 'the waiting lines never ran')
+})
+
+t.test('a line that reaches a connection after close began (a trailing line flushed at EOF) is refused -32005, never run', async (t) => {
+  const { app, path, held, conns, echoed } = await daemon(t)
+  const c = await connect(path, t)
+  c.send(HOLD)
+  await held.started
+  const draining = deferred()
+  // drain begins right after the last preClose hook
+  app.addHook('preClose', () => { setImmediate(draining.resolve) })
+  const closing = app.close()
+  await draining.promise
+  t.equal(conns[0].closing, true)
+  // what the framing hands over when it flushes the last line without its newline
+  conns[0].push(Buffer.from('{"jsonrpc":"2.0","id":2,"method":"echo"}\n'))
+  held.release()
+  t.same([await c.lines.next(), await c.lines.next()], [
+    { jsonrpc: '2.0', id: 1, result: 'held' },
+    { jsonrpc: '2.0', id: 2, error: { code: -32005, message: 'server shutting down' } }
+  ])
+  await closing
+  t.same(echoed, [])
 })
 
 t.test('after closeGraceMs what still runs is aborted and answered -32005', async (t) => {
@@ -153,6 +197,25 @@ t.test('SIGTERM to a real daemon: refuses new clients, drains, exits 0, removes 
   t.same(await c.lines.end(), [])
   t.same(await child.exit(), { code: 0, signal: null })
   t.ok(await child.stderr.find((m) => m.onClose === true), 'onClose ran')
+  t.notOk(existsSync(path))
+})
+
+t.test('SIGTERM to the reference daemon with 10 calls pipelined on one connection: all 10 answered with results', async (t) => {
+  const path = join(tempDir(t), 'd.sock')
+  const daemon = startCli(t, ['daemon', '--demo', '--socket', path])
+  await daemon.stderr.match(/"msg":"listening"/)
+  const c = await connect(path, t)
+  // one write: the daemon reads all ten lines in the chunk that carries the first
+  c.socket.write(Array.from({ length: 10 }, (_, i) => JSON.stringify(i === 0
+    ? { jsonrpc: '2.0', id: 0, method: 'echo', params: ['first'] }
+    : { jsonrpc: '2.0', id: i, method: 'sleep', params: { ms: 30 } }) + '\n').join(''))
+  t.same(await c.lines.next(), { jsonrpc: '2.0', id: 0, result: ['first'] })
+  daemon.proc.kill('SIGTERM')
+  const rest = []
+  for (let i = 1; i < 10; i++) rest.push(await c.lines.next())
+  t.same(rest, Array.from({ length: 9 }, (_, i) => ({ jsonrpc: '2.0', id: i + 1, result: { slept: 30 } })))
+  t.same(await c.lines.end(), [], 'then the connection ends')
+  t.same(await daemon.exited, { code: 0, signal: null })
   t.notOk(existsSync(path))
 })
 

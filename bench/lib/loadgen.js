@@ -32,9 +32,11 @@ function firstLine (child) {
   })
 }
 
-/** conns x depth pipelined echo requests; resolves with the generator's JSON line. */
-export async function load (sock, { conns, depth, warmup, duration }) {
-  const child = spawnPinned(LOADGEN_CPU, [BIN, sock, conns, depth, warmup, duration].map(String))
+const protocolArg = (protocol) => (protocol === 'http' ? ['http'] : [])
+
+/** conns x depth pipelined echo requests (lines, or HTTP POSTs); resolves with the generator's JSON line. */
+export async function load (sock, { conns, depth, warmup, duration, protocol }) {
+  const child = spawnPinned(LOADGEN_CPU, [BIN, sock, conns, depth, warmup, duration, ...protocolArg(protocol)].map(String))
   const timer = setTimeout(() => child.kill('SIGKILL'), (warmup + duration + 20) * 1000)
   try {
     return await firstLine(child)
@@ -45,8 +47,8 @@ export async function load (sock, { conns, depth, warmup, duration }) {
 }
 
 /** Opens `conns` connections and holds them; `release()` closes them all. */
-export async function holdIdle (sock, conns) {
-  const child = spawnPinned(LOADGEN_CPU, [BIN, sock, conns, 0, 0, 0].map(String), { stdio: ['pipe', 'pipe', 'pipe'] })
+export async function holdIdle (sock, conns, protocol) {
+  const child = spawnPinned(LOADGEN_CPU, [BIN, sock, conns, 0, 0, 0, ...protocolArg(protocol)].map(String), { stdio: ['pipe', 'pipe', 'pipe'] })
   const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
   const release = async () => {
     clearTimeout(timer)

@@ -41,6 +41,8 @@ export function targets (summary, servers) {
   const ceil = summary['net-baseline']
   const lf = summary.linefy
   const hooks = summary['linefy-hooks']
+  const http = summary['linefy-http']
+  const fastify = summary['fastify-http']
   const peers = servers.filter((s) => s.kind === 'peer').map((s) => ({ name: s.name, rps: summary[s.name]?.throughputRps ?? 0 }))
   const fastest = peers.reduce((a, b) => (b.rps > a.rps ? b : a), { name: null, rps: 0 })
   const fastestPerCpu = Math.max(0, ...servers.filter((s) => s.kind === 'peer').map((s) => summary[s.name]?.throughputPerCpu ?? 0))
@@ -57,17 +59,28 @@ export function targets (summary, servers) {
     t('latency p99 (1x1) vs ceiling', ratio(lf?.latencyP99, ceil?.latencyP99), null, '<=', 1.1),
     t('startup to first reply', lf?.startupMs ?? null, lf?.startupCpuMs ?? null, '<=', 100, 'ms'),
     t('idle memory per connection vs ceiling', ratio(lf?.idleBytesPerConn, ceil?.idleBytesPerConn), null, '<=', 1.5),
-    t('hooks + schema throughput vs ceiling', ratio(hooks?.throughputRps, ceil?.throughputRps), ratio(hooks?.throughputPerCpu, ceil?.throughputPerCpu), '>=', 0.7)
+    t('hooks + schema throughput vs ceiling', ratio(hooks?.throughputRps, ceil?.throughputRps), ratio(hooks?.throughputPerCpu, ceil?.throughputPerCpu), '>=', 0.7),
+    // the HTTP transport does less than Fastify (no router tree, no content-type parser registry, no reply object)
+    t('HTTP throughput (16x32) vs Fastify', ratio(http?.throughputRps, fastify?.throughputRps), ratio(http?.throughputPerCpu, fastify?.throughputPerCpu), '>=', 1),
+    t('HTTP many clients (256x1) vs Fastify', ratio(http?.manyRps, fastify?.manyRps), ratio(http?.manyPerCpu, fastify?.manyPerCpu), '>=', 1),
+    t('HTTP latency p99 (1x1) vs Fastify', ratio(http?.latencyP99, fastify?.latencyP99), null, '<=', 1)
   ]
 }
 
 const fmt = (v, digits = 0) => (v == null ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }))
 const x = (v) => (v == null ? '-' : v.toFixed(2) + 'x')
 
-function rows (summary, servers) {
-  const ceil = summary['net-baseline'] ?? {}
-  const header = ['server', '16x32 req/s', 'vs ceil', 'per CPU vs ceil', '256x1 req/s', 'vs ceil', 'per CPU vs ceil',
-    '1x1 p50 us', '1x1 p99 us', 'vs ceil', 'idle B/conn', 'vs ceil', 'startup ms', 'startup CPU ms', 'peak RSS MiB', 'srv CPU', 'errors']
+// line servers against the hand-written ceiling; HTTP servers against Fastify
+const TABLES = [
+  { protocol: undefined, ref: 'net-baseline', vs: 'ceil' },
+  { protocol: 'http', ref: 'fastify-http', vs: 'Fastify' }
+]
+
+function rows (summary, allServers, { protocol, ref, vs }) {
+  const servers = allServers.filter((s) => s.protocol === protocol)
+  const ceil = summary[ref] ?? {}
+  const header = ['server', '16x32 req/s', `vs ${vs}`, `per CPU vs ${vs}`, '256x1 req/s', `vs ${vs}`, `per CPU vs ${vs}`,
+    '1x1 p50 us', '1x1 p99 us', `vs ${vs}`, 'idle B/conn', `vs ${vs}`, 'startup ms', 'startup CPU ms', 'peak RSS MiB', 'srv CPU', 'errors']
   const body = servers.filter((s) => summary[s.name]).map((s) => {
     const m = summary[s.name]
     const has = (scenario, text) => (s.scenarios.includes(scenario) ? text : '')
@@ -95,11 +108,18 @@ function targetLine (t) {
   }
 }
 
+function tables (result) {
+  return TABLES.map((spec) => rows(result.summary, result.servers, spec)).filter((table) => table.length > 1)
+}
+
 export function textReport (result) {
-  const table = rows(result.summary, result.servers)
-  const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)))
-  const line = (r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')
-  const out = [line(table[0]), ...table.slice(1).map(line), '', 'targets (linefy = ' + result.linefyLabel + '):']
+  const out = []
+  for (const table of tables(result)) {
+    const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)))
+    const line = (r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')
+    out.push(line(table[0]), ...table.slice(1).map(line), '')
+  }
+  out.push('targets (linefy = ' + result.linefyLabel + '):')
   for (const t of result.targets.map(targetLine)) {
     out.push(`  ${t.status.padEnd(7)}  ${t.name}: ${t.value} (goal ${t.goal})${t.cpuValue && `; per server CPU: ${t.cpuValue}`}`)
   }
@@ -108,14 +128,12 @@ export function textReport (result) {
 }
 
 export function markdownReport (result) {
-  const table = rows(result.summary, result.servers)
   const md = (r) => '| ' + r.join(' | ') + ' |'
   const out = [
     `Run: ${result.date}, ${result.mode} (${result.params.rounds} round(s), medians), ${result.machine.summary}.`,
     `Server pinned to cpu ${result.params.serverCpu}, load generator to cpu ${result.params.loadgenCpu}.`,
     '',
-    md(table[0]), md(table[0].map((_, i) => (i === 0 ? '---' : '---:'))), ...table.slice(1).map(md),
-    '',
+    ...tables(result).flatMap((table) => [md(table[0]), md(table[0].map((_, i) => (i === 0 ? '---' : '---:'))), ...table.slice(1).map(md), '']),
     '| target | measured | goal | status | per server CPU (startup: CPU ms) |', '|---|---:|---:|---|---:|',
     ...result.targets.map(targetLine).map((t) => `| ${t.name} | ${t.value} | ${t.goal} | ${t.status} | ${t.cpuValue} |`),
     '',

@@ -15,7 +15,9 @@ const ALL = ['startup', 'idle', ...LOAD]
 /**
  * kind: 'ceiling' is the hand-written net server every ratio is taken against,
  * 'peer' the libraries linefy must beat, 'linefy' ours, 'check' the raw byte
- * echo that only bounds what the load generator can drive.
+ * echo that only bounds what the load generator can drive. protocol 'http':
+ * JSON-RPC POSTs instead of lines, compared against Fastify in a table of
+ * their own.
  */
 export function serverList (linefy = 'daemon') {
   // 'daemon': the reference daemon; 'app': a bare linefy app with the same echo
@@ -29,21 +31,27 @@ export function serverList (linefy = 'daemon') {
     { name: 'mcp-sdk', label: 'MCP SDK Server', kind: 'peer', cmd: script('mcp-sdk'), scenarios: ALL },
     { ...daemon, kind: 'linefy', scenarios: ALL },
     { name: 'linefy-hooks', label: 'linefy + 5 hooks + schema', kind: 'linefy', cmd: script('linefy-hooks'), scenarios: ALL },
-    { name: 'raw-echo', label: 'raw byte echo (generator check)', kind: 'check', cmd: script('raw-echo'), scenarios: ['throughput', 'many'] }
+    { name: 'raw-echo', label: 'raw byte echo (generator check)', kind: 'check', cmd: script('raw-echo'), scenarios: ['throughput', 'many'] },
+    { name: 'fastify-http', label: 'Fastify (same JSON-RPC POST handler)', kind: 'http-reference', protocol: 'http', cmd: script('fastify-http'), scenarios: ALL },
+    { name: 'linefy-http', label: 'linefy HTTP transport (bare app)', kind: 'linefy', protocol: 'http', cmd: script('linefy-http'), scenarios: ALL }
   ]
 }
 
-const PROBE = '{"jsonrpc":"2.0","id":1,"method":"echo","params":{"x":1,"s":"hello"}}\n'
+const BODY = '{"jsonrpc":"2.0","id":1,"method":"echo","params":{"x":1,"s":"hello"}}'
+const PROBE = {
+  line: BODY + '\n',
+  http: `POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${BODY.length}\r\n\r\n${BODY}`
+}
 
-function probeOnce (sock) {
+function probeOnce (sock, protocol) {
   return new Promise((resolve) => {
     const s = net.connect(sock)
     let got = ''
     s.setEncoding('utf8')
-    s.on('connect', () => s.write(PROBE))
+    s.on('connect', () => s.write(PROBE[protocol]))
     s.on('data', (d) => {
       got += d
-      if (got.includes('\n')) {
+      if (protocol === 'line' ? got.includes('\n') : got.includes('"result"')) {
         s.destroy()
         resolve(true)
       }
@@ -60,7 +68,7 @@ export async function startServer (def, sock, timeoutMs = 15_000) {
   let exited = false
   child.exited.then(() => { exited = true })
   while (!exited) {
-    if (await probeOnce(sock)) {
+    if (await probeOnce(sock, def.protocol ?? 'line')) {
       return { child, startupMs: performance.now() - t0, startupCpuMs: schedSeconds(child.pid).cpu * 1000 }
     }
     if (performance.now() - t0 > timeoutMs) break

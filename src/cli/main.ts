@@ -11,15 +11,18 @@ export const usage = `Usage: linefy <command> [options]
 
 Commands:
   daemon [--socket PATH] [--demo] [--mcp] [--concurrency N] [--max-line-bytes N]
-         [--stdio] [--log-level LEVEL]
+         [--state-file PATH] [--stdio] [--http ADDRESS] [--log-level LEVEL]
       Run the reference daemon. SIGTERM or SIGINT stops it gracefully.
       --mcp serves MCP too (with --demo, the demo methods are its tools).
+      --http serves JSON-RPC over HTTP too: on a socket file when ADDRESS
+      contains a '/', else on TCP [HOST:]PORT (HOST defaults to 127.0.0.1).
   call [--socket PATH] [--timeout MS] METHOD [PARAMS_JSON]
       Call a method; print its result as JSON (exit 0) or the error (exit 1).
   control [--socket PATH] [--timeout MS] TYPE [FIELDS_JSON]
       Send a control line such as status, pause or resume; print the reply.
-  bridge [--socket PATH]
+  bridge [--socket PATH] [--wait MS]
       Relay stdin and stdout to the daemon, for hosts that only speak stdio.
+      Until the daemon accepts, keep trying for MS (default 5000; 0: try once).
 
 The socket is --socket, else $IAI_DAEMON_SOCKET_PATH, else ~/.iai-mcp/.daemon.sock.
 `
@@ -42,7 +45,9 @@ const verbs: Record<string, Verb> = {
       mcp: { type: 'boolean' },
       concurrency: { type: 'string' },
       'max-line-bytes': { type: 'string' },
+      'state-file': { type: 'string' },
       stdio: { type: 'boolean' },
+      http: { type: 'string' },
       'log-level': { type: 'string' }
     },
     run: async (values, positionals, env, io) => {
@@ -55,8 +60,10 @@ const verbs: Record<string, Verb> = {
         mcp: values.mcp === true,
         concurrency: count(values, 'concurrency'),
         maxLineBytes: count(values, 'max-line-bytes'),
+        stateFile: filePath(values, 'state-file'),
         logLevel: logLevel(values['log-level']),
-        stdio: values.stdio === true
+        stdio: values.stdio === true,
+        http: httpAddress(values.http as string | undefined)
       }, io)
     }
   },
@@ -80,10 +87,12 @@ const verbs: Record<string, Verb> = {
     }
   },
   bridge: {
-    options: socketOption,
+    options: { ...socketOption, wait: { type: 'string' } },
     run: async (values, positionals, env, io) => {
       noPositionals(positionals)
-      const result = await bridge(socketPath(values.socket as string | undefined, env), io.stdin, io.stdout)
+      const path = socketPath(values.socket as string | undefined, env)
+      const onWait = (ms: number): void => { io.stderr.write(`linefy: no daemon on ${path} yet: waiting up to ${ms} ms for one\n`) }
+      const result = await bridge(path, io.stdin, io.stdout, { wait: millis(values, 'wait'), onWait })
       if (result.clean) return 0
       io.stderr.write(`linefy: the daemon closed the connection; ${result.lost} request(s) in flight were answered -32002\n`)
       return 1
@@ -98,11 +107,35 @@ function logLevel (v: unknown): string | undefined {
   throw new codes.LINEFY_ERR_CLI_USAGE(`--log-level must be one of ${levels.join(', ')}, got '${String(v)}'`)
 }
 
+/** A path when it contains a '/', else [host:]port; an IPv6 host goes in brackets. */
+function httpAddress (v: string | undefined): { path: string } | { host?: string, port: number } | undefined {
+  if (v === undefined) return undefined
+  if (v.includes('/')) return { path: v }
+  const m = /^(?:\[([^\]]+)\]:|([^:[\]]+):)?([0-9]{1,5})$/.exec(v)
+  const port = Number(m?.[3])
+  if (m === null || port > 65535) throw new codes.LINEFY_ERR_CLI_USAGE(`--http must be a socket path (containing a '/') or [HOST:]PORT, got '${v}'`)
+  const host = m[1] ?? m[2]
+  return host === undefined ? { port } : { host, port }
+}
+
 function count (values: Values, name: string): number | undefined {
   const v = values[name]
   if (v === undefined) return undefined
   if (!/^[1-9][0-9]*$/.test(v as string)) throw new codes.LINEFY_ERR_CLI_USAGE(`--${name} must be a positive whole number, got '${String(v)}'`)
   return Number(v)
+}
+
+function millis (values: Values, name: string): number | undefined {
+  const v = values[name]
+  if (v === undefined) return undefined
+  if (!/^[0-9]+$/.test(v as string)) throw new codes.LINEFY_ERR_CLI_USAGE(`--${name} must be a whole number of milliseconds, got '${String(v)}'`)
+  return Number(v)
+}
+
+function filePath (values: Values, name: string): string | undefined {
+  const v = values[name] as string | undefined
+  if (v === '') throw new codes.LINEFY_ERR_CLI_USAGE(`--${name} must be a path`)
+  return v
 }
 
 function noPositionals (positionals: string[]): void {

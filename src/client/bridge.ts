@@ -1,4 +1,6 @@
+import type { Socket } from 'node:net'
 import type { Readable, Writable } from 'node:stream'
+import { setTimeout as delay } from 'node:timers/promises'
 import { codes, RpcCode } from '../core/errors.js'
 import { errorLine } from '../request/reply.js'
 import { ndjsonFraming } from '../../plugins/ndjson.js'
@@ -13,6 +15,45 @@ export interface BridgeOptions {
    * id waiting, so it is answered -32002 too if the daemon goes away.
    */
   maxLineBytes?: number
+  /**
+   * How long to keep retrying the connect while no daemon accepts it, in ms
+   * (default 5000, the iai-mcp wrapper's connect timeout; 0: one attempt).
+   * A socket-activated or restarting daemon is given that long to come up.
+   */
+  wait?: number
+  /** Called once, with the wait, when the first attempt fails and the bridge starts waiting. */
+  onWait?: (wait: number) => void
+}
+
+// what stdin may send while the daemon is not there yet, before stdin is paused
+const HOLD_MAX = 1024 * 1024
+
+function notThere (err: unknown): boolean {
+  const code = (err as { code?: unknown }).code
+  // EAGAIN: a listener whose backlog is full, a stopped or overloaded daemon
+  return code === 'LINEFY_ERR_NOT_RUNNING' || code === 'EAGAIN'
+}
+
+async function connectWithin (path: string, wait: number, onWait: ((wait: number) => void) | undefined): Promise<Socket> {
+  const deadline = Date.now() + wait
+  let pause = 25
+  let waited = false
+  let socket: Socket | null = null
+  while (socket === null) {
+    try {
+      socket = await openSocket(path)
+    } catch (err) {
+      const left = deadline - Date.now()
+      if (!notThere(err) || left <= 0) throw err
+      if (!waited) {
+        waited = true
+        onWait?.(wait)
+      }
+      await delay(Math.min(pause, left))
+      pause = Math.min(pause * 2, 250)
+    }
+  }
+  return socket
 }
 
 export interface BridgeResult {
@@ -46,10 +87,14 @@ function each (msg: unknown, fn: (m: { jsonrpc?: unknown, id?: unknown, method?:
  */
 export async function bridge (path: string, stdin: Readable, stdout: Writable, opts: BridgeOptions = {}): Promise<BridgeResult> {
   const max = opts.maxLineBytes ?? 64 * 1024 * 1024
-  const socket = await openSocket(path)
+  const wait = opts.wait ?? 5000
   const waiting = new Map<string, string | number>()
   let stdinEnded = false
   let midLine = false
+  let socket: Socket | null = null
+  // what stdin sends before the daemon accepts, relayed once it does
+  const held: Buffer[] = []
+  let heldBytes = 0
 
   const up = lineReader(ndjsonFraming, max, {
     line: (line) => each(parse(line), (m) => {
@@ -68,40 +113,68 @@ export async function bridge (path: string, stdin: Readable, stdout: Writable, o
 
   const onInput = (chunk: Buffer): void => {
     up.push(chunk)
-    if (!socket.write(chunk)) stdin.pause()
+    if (socket === null) {
+      held.push(chunk)
+      heldBytes += chunk.length
+      if (heldBytes >= HOLD_MAX) stdin.pause()
+    } else if (!socket.write(chunk)) {
+      stdin.pause()
+    }
   }
   const onInputEnd = (): void => {
     stdinEnded = true
     up.end()
     // half-close: the daemon answers what it has, then ends the connection
-    socket.end()
+    socket?.end()
   }
-  socket.on('drain', () => stdin.resume())
   stdin.on('data', onInput)
   stdin.on('end', onInputEnd)
+  const stopInput = (): void => {
+    stdin.removeListener('data', onInput)
+    stdin.removeListener('end', onInputEnd)
+    stdin.pause()
+  }
+  // every request still waiting gets its answer, so the host never hangs on one
+  const lost = (why: string): string => {
+    const message = new codes.LINEFY_ERR_TRANSPORT_LOST(why).message
+    let out = ''
+    for (const id of waiting.values()) out += errorLine(JSON.stringify(id), { code: RpcCode.TRANSPORT_LOST, message }) + '\n'
+    return out
+  }
 
-  socket.on('data', (chunk: Buffer) => {
+  try {
+    socket = await connectWithin(path, wait, opts.onWait)
+  } catch (err) {
+    stopInput()
+    const out = lost(`no daemon is listening on ${path}`)
+    if (out !== '') stdout.write(out)
+    throw notThere(err) && wait > 0 ? new codes.LINEFY_ERR_NOT_RUNNING(`${path} (waited ${wait} ms)`) : err
+  }
+  const sock = socket
+  sock.on('drain', () => stdin.resume())
+  if (held.length > 0 && !sock.write(Buffer.concat(held, heldBytes))) stdin.pause()
+  else stdin.resume()
+  held.length = 0
+  if (stdinEnded) sock.end()
+
+  sock.on('data', (chunk: Buffer) => {
     down.push(chunk)
     midLine = chunk[chunk.length - 1] !== 0x0a
-    if (!stdout.write(chunk)) socket.pause()
+    if (!stdout.write(chunk)) sock.pause()
   })
-  stdout.on('drain', () => socket.resume())
+  stdout.on('drain', () => sock.resume())
   // the host closed our stdout: nobody is left to answer
-  stdout.on('error', () => socket.destroy())
-  socket.on('error', () => {})
+  stdout.on('error', () => sock.destroy())
+  sock.on('error', () => {})
 
   return new Promise((resolve) => {
-    socket.on('close', () => {
-      stdin.removeListener('data', onInput)
-      stdin.removeListener('end', onInputEnd)
-      stdin.pause()
+    sock.on('close', () => {
+      stopInput()
       down.end()
-      const lost = waiting.size
-      let out = midLine ? '\n' : ''
-      const message = new codes.LINEFY_ERR_TRANSPORT_LOST('the daemon closed the connection before replying').message
-      for (const id of waiting.values()) out += errorLine(JSON.stringify(id), { code: RpcCode.TRANSPORT_LOST, message }) + '\n'
+      const count = waiting.size
+      const out = (midLine ? '\n' : '') + lost('the daemon closed the connection before replying')
       if (out !== '' && stdout.writable) stdout.write(out)
-      resolve({ clean: stdinEnded && lost === 0, lost })
+      resolve({ clean: stdinEnded && count === 0, lost: count })
     })
   })
 }

@@ -6,6 +6,8 @@ interface Entry {
   // a reply decided at read time (parse error, over-long line), sent in turn
   line: string | null
   cancelled: boolean
+  // read after close() began: refused, never run
+  late: boolean
 }
 
 /**
@@ -22,8 +24,8 @@ export class Backlog {
     return this.entries.length - this.head
   }
 
-  push (seq: number, msg: unknown, line: string | null): void {
-    this.entries.push({ seq, msg, line, cancelled: false })
+  push (seq: number, msg: unknown, line: string | null, late: boolean): void {
+    this.entries.push({ seq, msg, line, cancelled: false, late })
   }
 
   shift (): Entry | undefined {

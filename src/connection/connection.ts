@@ -40,6 +40,8 @@ export class LineConnection implements Connection, Sink, FrameSink {
   private paused = false
   private readEnded = false
   private ending = false
+  // close()'s grace period is over: what was read and not started is refused
+  private expired = false
   private readonly inflight: InFlightList
   private readonly outgoing: Outgoing
   private readonly outbox: Outbox | null
@@ -61,7 +63,7 @@ export class LineConnection implements Connection, Sink, FrameSink {
     this.perConnection = host.opts.perConnection
     this.inflight = new InFlightList(host)
     this.outgoing = new Outgoing(this.pushOwn)
-    this.outbox = stream === null ? null : new Outbox(stream, framing, this.onBlocked)
+    this.outbox = stream === null ? null : new Outbox(stream, framing, host.opts.asciiOnly, this.onBlocked)
     this.compat = host.opts.compat
     host.connections.add(this)
     host.activity.connections++
@@ -161,13 +163,9 @@ export class LineConnection implements Connection, Sink, FrameSink {
     this.maybeEnd()
   }
 
-  track (req: InFlight): void {
-    this.inflight.add(req)
-  }
-
-  untrack (req: InFlight): void {
-    this.inflight.remove(req)
-  }
+  // the requests started here, until they end: what cancel(), expire() and a disconnect reach
+  track (req: InFlight): void { this.inflight.add(req) }
+  untrack (req: InFlight): void { this.inflight.remove(req) }
 
   cancel (id: unknown): void {
     // a notice without a usable target must not match the lines that have no id
@@ -183,6 +181,7 @@ export class LineConnection implements Connection, Sink, FrameSink {
   }
 
   expire (): void {
+    this.expired = true
     this.inflight.expire()
   }
 
@@ -192,7 +191,7 @@ export class LineConnection implements Connection, Sink, FrameSink {
   }
 
   private enqueue (seq: number, msg: unknown, line: string | null): void {
-    this.backlog.push(seq, msg, line)
+    this.backlog.push(seq, msg, line, this.closing)
     this.pump()
     this.updateFlow()
   }
@@ -206,7 +205,7 @@ export class LineConnection implements Connection, Sink, FrameSink {
       this.running++
       if (e.line !== null) this.complete(e.seq, e.line)
       else if (e.cancelled) this.complete(e.seq, this.answerCancelled ? refusal(e.msg, 'request cancelled', RpcCode.CANCELLED) : undefined)
-      else if (this.closing) this.complete(e.seq, refusal(e.msg, 'server shutting down', RpcCode.SHUTTING_DOWN))
+      else if (e.late || this.expired) this.complete(e.seq, refusal(e.msg, 'server shutting down', RpcCode.SHUTTING_DOWN))
       else this.router.dispatch(e.msg, this, this, e.seq)
     }
     this.pumping = false

@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream'
 import type { Framing } from '../framing/framing.js'
+import { asciiJson } from '../request/ascii-json.js'
 
 /**
  * What a connection writes, gathered per tick into one write: a burst of
@@ -12,14 +13,20 @@ export class Outbox {
   private readonly stream: Duplex
   private readonly framing: Framing
   private readonly onBlocked: () => void
+  // asciiOnly: each message escaped before framing, or each write once when the framing allows
+  private readonly asciiMessages: boolean
+  private readonly asciiWrites: boolean
 
-  constructor (stream: Duplex, framing: Framing, onBlocked: () => void) {
+  constructor (stream: Duplex, framing: Framing, asciiOnly: boolean, onBlocked: () => void) {
     this.stream = stream
     this.framing = framing
     this.onBlocked = onBlocked
+    this.asciiWrites = asciiOnly && framing.asciiTransparent === true
+    this.asciiMessages = asciiOnly && !this.asciiWrites
   }
 
   add (message: string): void {
+    if (this.asciiMessages) message = asciiJson(message)
     if (this.out === '') {
       this.out = this.framing.encode(message)
       process.nextTick(flushLater, this)
@@ -33,7 +40,7 @@ export class Outbox {
     const s = this.out
     if (s === '') return
     this.out = ''
-    if (!this.stream.write(s)) this.onBlocked()
+    if (!this.stream.write(this.asciiWrites ? asciiJson(s) : s)) this.onBlocked()
   }
 
   /** The connection is gone: what was gathered goes nowhere. */

@@ -47,9 +47,9 @@ export interface Connection {
   untrack (req: InFlight): void
   /** Feeds bytes as if read from the client. */
   push (chunk: Buffer): void
-  /** close() began: read nothing more, answer what was read, end when idle. */
+  /** close() began: read nothing more, run what was read, end when idle. */
   beginClose (): void
-  /** The close() grace period is over: abort what still runs. */
+  /** The close() grace period is over: abort what still runs, refuse what has not started. */
   expire (): void
   destroy (): void
 }
@@ -86,7 +86,7 @@ export interface Route {
 
 /** The instance as a connection needs it (the core's State is one). */
 export interface ConnectionHost {
-  readonly opts: { readonly maxLineBytes: number, readonly perConnection: number, readonly maxBacklog: number, readonly compat: Compat }
+  readonly opts: { readonly maxLineBytes: number, readonly perConnection: number, readonly maxBacklog: number, readonly compat: Compat, readonly asciiOnly: boolean }
   readonly log: Logger
   readonly activity: Activity
   readonly connections: Set<Connection>

@@ -71,6 +71,18 @@ export const codes = {
   LINEFY_ERR_CLIENT_GONE: createError('LINEFY_ERR_CLIENT_GONE', 'client disconnected', RpcCode.TRANSPORT_LOST, 'debug'),
   LINEFY_ERR_NO_PEER: createError('LINEFY_ERR_NO_PEER', "cannot send '%s': the connection is ending or has no client to ask (inject())", RpcCode.TRANSPORT_LOST, 'debug'),
 
+  // HTTP transport: each answered with its own HTTP status (plugins/http.ts), never as a JSON-RPC reply
+  LINEFY_ERR_HTTP_NOT_FOUND: createError('LINEFY_ERR_HTTP_NOT_FOUND', 'nothing is served at %s: POST JSON-RPC to %s', RpcCode.INVALID_REQUEST, 'debug'),
+  LINEFY_ERR_HTTP_METHOD: createError('LINEFY_ERR_HTTP_METHOD', '%s is not allowed on %s: use %s', RpcCode.INVALID_REQUEST, 'debug'),
+  LINEFY_ERR_HTTP_MEDIA_TYPE: createError('LINEFY_ERR_HTTP_MEDIA_TYPE', "content type '%s' is not accepted: send the body with Content-Type: application/json", RpcCode.INVALID_REQUEST, 'debug'),
+  LINEFY_ERR_HTTP_BODY_TOO_LARGE: createError('LINEFY_ERR_HTTP_BODY_TOO_LARGE', 'request body exceeds maxLineBytes (%d bytes): send a smaller message or raise maxLineBytes', RpcCode.INVALID_REQUEST, 'warn'),
+  LINEFY_ERR_HTTP_BAD_REQUEST: createError('LINEFY_ERR_HTTP_BAD_REQUEST', 'malformed HTTP request (%s): send a complete HTTP/1.1 request; a chunked body must end with its zero-length chunk', RpcCode.INVALID_REQUEST, 'warn'),
+  LINEFY_ERR_HTTP_TIMEOUT: createError('LINEFY_ERR_HTTP_TIMEOUT', 'request not received in time (headers within %d ms, the whole request within %d ms): send it at once, or raise headersTimeout/requestTimeout', RpcCode.INVALID_REQUEST, 'warn'),
+  LINEFY_ERR_HTTP_HEADERS_TOO_LARGE: createError('LINEFY_ERR_HTTP_HEADERS_TOO_LARGE', 'request headers exceed %d bytes or %d fields: send fewer or smaller headers, or raise maxHeaderSize/maxHeadersCount', RpcCode.INVALID_REQUEST, 'warn'),
+  LINEFY_ERR_HTTP_FORBIDDEN: createError('LINEFY_ERR_HTTP_FORBIDDEN', "%s '%s' is not allowed on this TCP listener (DNS rebinding protection): connect as localhost, 127.0.0.1 or [::1] on port %d, or add the name to allowedHosts", RpcCode.INVALID_REQUEST, 'warn'),
+  LINEFY_ERR_HTTP_TOO_MANY_CONNECTIONS: createError('LINEFY_ERR_HTTP_TOO_MANY_CONNECTIONS', '%d HTTP connections are already open (maxConnections): retry later, reuse a keep-alive connection, or raise maxConnections', RpcCode.OVERLOADED, 'warn'),
+  LINEFY_ERR_HTTP_PIPELINE_FULL: createError('LINEFY_ERR_HTTP_PIPELINE_FULL', '%d requests are already waiting on this connection (maxBacklog): wait for their replies before sending more', RpcCode.OVERLOADED, 'warn'),
+
   // MCP (plugins/mcp.ts): what a host gets wrong, answered on the wire
   LINEFY_ERR_MCP_NOT_INITIALIZED: createError('LINEFY_ERR_MCP_NOT_INITIALIZED', "'%s' before initialize: send initialize first (only ping and server/discover may come before it)", RpcCode.INVALID_REQUEST, 'debug'),
   LINEFY_ERR_MCP_ALREADY_INITIALIZED: createError('LINEFY_ERR_MCP_ALREADY_INITIALIZED', 'this connection is already initialized: open a new connection to start another session', RpcCode.INVALID_REQUEST, 'debug'),
@@ -102,10 +114,12 @@ export const codes = {
   LINEFY_ERR_HOOK_FALSY_REJECTION: createError('LINEFY_ERR_HOOK_FALSY_REJECTION', 'the %s hook rejected with a falsy value: reject with an Error', RpcCode.HANDLER_FAILED),
   LINEFY_ERR_ADDR_IN_USE: createError('LINEFY_ERR_ADDR_IN_USE', 'another daemon is already listening on %s: stop it first or choose another path'),
   LINEFY_ERR_UNSAFE_PATH: createError('LINEFY_ERR_UNSAFE_PATH', 'refusing to use %s: %s'),
-  LINEFY_ERR_NO_LISTEN_TARGET: createError('LINEFY_ERR_NO_LISTEN_TARGET', 'listen() needs { path }, { fd }, { stdio: true }, { host, port } or socket activation (LISTEN_FDS/LISTEN_PID)'),
+  LINEFY_ERR_NO_LISTEN_TARGET: createError('LINEFY_ERR_NO_LISTEN_TARGET', 'listen() needs { path }, { fd }, { stdio: true }, { host, port }, { http } or socket activation (LISTEN_FDS/LISTEN_PID)'),
   LINEFY_ERR_SOCKET_PATH_TOO_LONG: createError('LINEFY_ERR_SOCKET_PATH_TOO_LONG', 'socket path %s is %d bytes, over the %d-byte limit of unix socket addresses: use a shorter path, e.g. under $XDG_RUNTIME_DIR'),
   LINEFY_ERR_LISTEN: createError('LINEFY_ERR_LISTEN', 'cannot listen on %s: %s'),
   LINEFY_ERR_NOT_ACTIVATED: createError('LINEFY_ERR_NOT_ACTIVATED', 'socket activation %s: start the daemon through its systemd .socket unit, or listen on a path'),
+  LINEFY_ERR_STATE_FILE: createError('LINEFY_ERR_STATE_FILE', 'control state file %s: %s: make sure its directory can be created and written by this user, or pass another --state-file'),
+  LINEFY_ERR_INVALID_FSM_STATE: createError('LINEFY_ERR_INVALID_FSM_STATE', "'%s' is not a lifecycle state: use one of WAKE, TRANSITIONING, SLEEP, DREAMING"),
   LINEFY_ERR_STDOUT_LOGGER: createError('LINEFY_ERR_STDOUT_LOGGER', 'the logger writes to stdout, which carries the JSON-RPC stream in stdio mode: log to stderr (pino.destination(2)) or leave the logger to linefy'),
 
   // client and CLI

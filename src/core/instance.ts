@@ -12,6 +12,7 @@ import type { Activity } from './activity.js'
 import type { ErrorMapper } from './errors.js'
 import type { LoggerOption } from './logger.js'
 import type { Compat } from './options.js'
+import type { HttpOptions, InjectHttpOptions, InjectHttpResponse } from '../http/types.js'
 
 export type PluginFn<O = Record<string, unknown>> = (app: LinefyInstance, opts: O) => Promise<void> | void
 
@@ -31,6 +32,8 @@ export interface ListenOptions {
   /** TCP on 127.0.0.1 unless host says otherwise. */
   host?: string
   port?: number
+  /** JSON-RPC over HTTP: `{ path }` for a unix socket file, `{ port, host }` for TCP, plus the HTTP options. */
+  http?: HttpOptions
 }
 
 export interface LinefyOptions {
@@ -38,6 +41,8 @@ export interface LinefyOptions {
   logger?: LoggerOption
   /** 'spec' (default): full JSON-RPC 2.0. 'seed': the Python daemon's wire behaviour. */
   compat?: Compat
+  /** Write every reply as pure ASCII JSON, as Python's json.dumps does (default: on in 'seed', off in 'spec'). */
+  asciiOnly?: boolean
   /** Handlers running at once across the instance (default 64). */
   concurrency?: number
   /** Requests waiting for a slot before -32004 (default 4096). */
@@ -140,4 +145,6 @@ export interface LinefyInstance {
 
   inject (lines: Array<string | object>): Promise<Array<Reply | undefined>>
   inject (message: object): Promise<Reply | undefined>
+  /** One HTTP request through the HTTP transport's handler, no socket (light-my-request; a string is a GET of that URL). */
+  injectHttp (options: InjectHttpOptions | string): Promise<InjectHttpResponse>
 }

@@ -5,6 +5,8 @@ export type Compat = 'spec' | 'seed'
 /** The numeric and mode options of linefy(), checked and defaulted once. */
 export interface ResolvedOptions {
   compat: Compat
+  /** Every reply written as pure ASCII JSON, as Python's json.dumps writes it. */
+  asciiOnly: boolean
   concurrency: number
   maxQueue: number
   perConnection: number
@@ -14,7 +16,7 @@ export interface ResolvedOptions {
   closeGraceMs: number
 }
 
-type Numeric = Exclude<keyof ResolvedOptions, 'compat'>
+type Numeric = Exclude<keyof ResolvedOptions, 'compat' | 'asciiOnly'>
 
 function wholeNumber (opts: Partial<Record<Numeric, unknown>>, name: Numeric, fallback: number, min: 0 | 1): number {
   const v = opts[name]
@@ -28,8 +30,11 @@ function wholeNumber (opts: Partial<Record<Numeric, unknown>>, name: Numeric, fa
 export function resolveOptions (opts: Partial<Record<keyof ResolvedOptions, unknown>>): ResolvedOptions {
   const compat = opts.compat ?? 'spec'
   if (compat !== 'spec' && compat !== 'seed') throw new codes.LINEFY_ERR_INVALID_OPTION('compat', `must be 'spec' or 'seed', got ${String(compat)}`)
+  const asciiOnly = opts.asciiOnly ?? compat === 'seed'
+  if (typeof asciiOnly !== 'boolean') throw new codes.LINEFY_ERR_INVALID_OPTION('asciiOnly', `must be true or false, got ${String(asciiOnly)}`)
   return {
     compat,
+    asciiOnly,
     concurrency: wholeNumber(opts, 'concurrency', 64, 1),
     maxQueue: wholeNumber(opts, 'maxQueue', 4096, 0),
     perConnection: wholeNumber(opts, 'perConnection', 1, 1),

@@ -4,6 +4,8 @@ import type { Connection } from '../connection/types.js'
 import { inject } from '../connection/inject.js'
 import type { Framing } from '../framing/framing.js'
 import type { GateFactory } from '../gate/gate.js'
+import { injectHttp } from '../http/inject.js'
+import type { InjectHttpOptions, InjectHttpResponse } from '../http/types.js'
 import { connectionHookNames, hookNames, requestHookNames, runOnConnectionHooks, type AnyHook } from '../request/hooks.js'
 import { routerMethods, type ControlHandler, type Router } from '../router/router.js'
 import { listen } from '../transport/listen.js'
@@ -33,7 +35,7 @@ function isRouter (r: unknown): r is Router {
 export const proto = {
   register, decorate, hasDecorator, addHook, method, control, methods,
   setErrorMapper, setFraming, setRouter, setGate,
-  serve, ready: readyApp, close: closeApp, listen: listenApp, addresses, inject: injectApp
+  serve, ready: readyApp, close: closeApp, listen: listenApp, addresses, inject: injectApp, injectHttp: injectHttpApp
 }
 
 function register (this: Self, fn: unknown, opts?: unknown): LinefyInstance {
@@ -188,6 +190,10 @@ function listenApp (this: InternalInstance, opts?: ListenOptions): Promise<Linef
 
 function addresses (this: InternalInstance): ReturnType<LinefyInstance['addresses']> {
   return this[kState].addresses.slice()
+}
+
+function injectHttpApp (this: InternalInstance, options: InjectHttpOptions | string): Promise<InjectHttpResponse> {
+  return injectHttp(this, options)
 }
 
 function injectApp (this: InternalInstance, input: object | Array<string | object>): ReturnType<typeof inject> {

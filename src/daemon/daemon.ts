@@ -4,6 +4,7 @@ import { linefy } from '../core/linefy.js'
 import type { LinefyInstance } from '../core/instance.js'
 import activation, { activationFds } from '../../plugins/activation.js'
 import demo from '../../plugins/demo.js'
+import http, { type HttpOptions } from '../../plugins/http.js'
 import lifecycle from '../../plugins/lifecycle.js'
 import mcp from '../../plugins/mcp.js'
 import stdio from '../../plugins/stdio.js'
@@ -27,11 +28,17 @@ export interface DaemonOptions {
   mcp?: boolean
   concurrency?: number
   maxLineBytes?: number
+  /** Replies as pure ASCII JSON, as the Python server writes them (default true). */
+  asciiOnly?: boolean
   /** A pino level name (default 'info'), or a ready logger. */
   logLevel?: string
   logger?: Logger
+  /** Keep the control plane's state (pause, pending requests, sessions) in this JSON file. */
+  stateFile?: string
   /** Serve stdin/stdout instead of a socket. */
   stdio?: boolean
+  /** JSON-RPC over HTTP as well, beside the line socket (or stdio): `{ path }` or `{ port, host }`. */
+  http?: HttpOptions
   /** The streams of `stdio` (default process.stdin and process.stdout). */
   input?: Readable
   output?: Writable
@@ -43,9 +50,10 @@ export function buildDaemon (opts: DaemonOptions = {}): LinefyInstance {
     compat: 'seed',
     logger: opts.logger ?? { level: opts.logLevel ?? 'info' },
     concurrency: opts.concurrency,
-    maxLineBytes: opts.maxLineBytes
+    maxLineBytes: opts.maxLineBytes,
+    asciiOnly: opts.asciiOnly
   })
-  app.register(lifecycle)
+  app.register(lifecycle, { stateFile: opts.stateFile })
   if (opts.mcp === true) app.register(mcp, { name: 'linefy', version: VERSION, instructions: 'The tools of a linefy daemon; with --demo: echo, sleep, fail and add.' })
   if (opts.demo === true) app.register(demo)
   if (opts.stdio === true) {
@@ -55,5 +63,6 @@ export function buildDaemon (opts: DaemonOptions = {}): LinefyInstance {
     if (activationFds(process.env, process.pid).length > 0) app.register(activation)
     else app.register(unix, { path: opts.socketPath })
   }
+  if (opts.http !== undefined) app.register(http, opts.http)
   return app
 }

@@ -6,6 +6,12 @@
  */
 export interface Framing {
   readonly name: string
+  /**
+   * The framing adds only ASCII and counts no bytes (NDJSON), so escaping a
+   * run of encoded messages at once equals escaping each: asciiOnly then
+   * checks each write once rather than each reply.
+   */
+  readonly asciiTransparent?: boolean
   encode (message: string): string
   decoder (maxBytes: number, sink: FrameSink): Decoder
 }

@@ -4,6 +4,7 @@ import { Phase } from '../core/state.js'
 import { stateOf } from './serve-net.js'
 import activation, { activationFds } from '../../plugins/activation.js'
 import fd from '../../plugins/fd.js'
+import http from '../../plugins/http.js'
 import stdio from '../../plugins/stdio.js'
 import tcp from '../../plugins/tcp.js'
 import unix from '../../plugins/unix.js'
@@ -11,8 +12,10 @@ import unix from '../../plugins/unix.js'
 type Target = [PluginFn<never>, object]
 
 function pick (opts: ListenOptions): Target {
-  const given = [opts.path !== undefined, opts.fd !== undefined, opts.stdio === true, opts.host !== undefined || opts.port !== undefined]
-  if (given.filter(Boolean).length > 1) throw new codes.LINEFY_ERR_INVALID_OPTION('of listen()', 'takes one of path, fd, stdio or host/port')
+  const given = [opts.path !== undefined, opts.fd !== undefined, opts.stdio === true, opts.host !== undefined || opts.port !== undefined, opts.http !== undefined]
+  if (given.filter(Boolean).length > 1) throw new codes.LINEFY_ERR_INVALID_OPTION('of listen()', 'takes one of path, fd, stdio, host/port or http')
+  // socket activation hands over line sockets: it never stands in for an HTTP listener
+  if (opts.http !== undefined) return [http, opts.http]
   const activated = activationFds(process.env, process.pid).length > 0
   if (opts.path !== undefined) return activated ? [activation, { name: opts.name }] : [unix, { path: opts.path, mode: opts.mode }]
   if (opts.fd !== undefined) return [fd, { fd: opts.fd }]

@@ -29,14 +29,18 @@ export function whenReady (app: LinefyInstance, start: () => Promise<void>): Pro
 }
 
 /**
- * A transport over a net.Server: every accepted socket goes to app.serve().
- * Sockets stay half-open so a client that shuts its write side still gets
- * its replies. close() stops accepting at once (stopAccepting); onClose
- * waits for the server to be gone, then releases what the binding holds.
+ * A transport over a net.Server: by default every accepted socket goes to
+ * app.serve(), half-open so a client that shuts its write side still gets
+ * its replies; a transport with a protocol of its own (HTTP) passes its own
+ * server. close() stops accepting at once (stopAccepting); onClose waits for
+ * the server to be gone, then releases what the binding holds.
  */
-export function serveNet (app: LinefyInstance, binding: Binding): Promise<void> | undefined {
+export function serveNet (
+  app: LinefyInstance,
+  binding: Binding,
+  server: Server = createServer({ allowHalfOpen: true }, (socket) => { app.serve(socket) })
+): Promise<void> | undefined {
   const state = stateOf(app)
-  const server = createServer({ allowHalfOpen: true }, (socket) => { app.serve(socket) })
   let address: Address | null = null
   let closed: Promise<unknown> | null = null
   app.addHook('onClose', async () => {

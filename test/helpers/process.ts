@@ -121,9 +121,9 @@ export async function serveDaemon (t: Teardown): Promise<string> {
 /** The log line the reference daemon writes once it serves. */
 export const listening = /"msg":"listening"/
 
-/** The reference daemon as a child process, `linefy daemon` on `path`, once it listens. */
-export async function startDaemon (t: Teardown, path: string, args: string[] = ['--demo'], env: NodeJS.ProcessEnv = {}): Promise<Child> {
+/** The reference daemon as a child process, `linefy daemon` on `path`, once it listens; `addresses` as it logged them. */
+export async function startDaemon (t: Teardown, path: string, args: string[] = ['--demo'], env: NodeJS.ProcessEnv = {}): Promise<Child & { addresses: string[] }> {
   const child = startCli(t, ['daemon', '--socket', path, ...args], env)
-  await Promise.race([child.stderr.match(listening), child.exited.then(() => { throw new Error('daemon exited: ' + child.stderr.all.join('\n')) })])
-  return child
+  const line = await Promise.race([child.stderr.match(listening), child.exited.then(() => { throw new Error('daemon exited: ' + child.stderr.all.join('\n')) })])
+  return Object.assign(child, { addresses: JSON.parse(line).addresses as string[] })
 }

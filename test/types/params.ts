@@ -1,6 +1,6 @@
 // Compiled by test/types.test.ts with tsc --noEmit: each line under an
 // expect-error directive must be an error, everything else must type-check.
-import linefy, { Type, plugin, type Request } from '../../index.js'
+import linefy, { Type, plugin, type InjectHttpOptions, type InjectHttpResponse, type Request } from '../../index.js'
 
 declare module '../../index.js' {
   interface LinefyInstance { store: Map<string, number> }
@@ -40,5 +40,18 @@ app.register(plugin(async (app) => {
   // @ts-expect-error not a hook name
   app.addHook('onNothing', () => {})
 }), { prefix: 'x.' })
+
+// injectHttp: light-my-request's options and response, typed
+export async function overHttp (): Promise<number> {
+  const res: InjectHttpResponse = await app.injectHttp({ method: 'POST', url: '/', payload: { jsonrpc: '2.0', id: 1, method: 'recall' } })
+  const body: { result?: unknown } = res.json()
+  // @ts-expect-error the status is a number
+  const wrong: string = res.statusCode
+  const options: InjectHttpOptions = { url: '/health' }
+  await app.injectHttp(options)
+  // @ts-expect-error not an option of a request
+  await app.injectHttp({ url: '/', bogus: true })
+  return res.statusCode + String(body.result ?? wrong).length
+}
 
 export default app
