@@ -31,7 +31,7 @@ export class LineConnection implements Connection, Sink, FrameSink {
   private readonly decoder: Decoder
   private readonly collector: Collector | null
   private readonly onDisconnectHooks: AnyHook[]
-  private readonly perConnection: number
+  perConnection: number
   private readonly backlog = new Backlog()
   private running = 0
   framesRead = 0

@@ -22,6 +22,13 @@ export interface Connection {
    * true, the default) or no reply at all, as MCP asks (its plugin sets false).
    */
   answerCancelled: boolean
+  /**
+   * How many of its requests may run at once: the instance's perConnection
+   * (default 1: replies in request order) until a plugin raises it for a
+   * protocol whose replies are matched by id (an MCP session: a long tool
+   * call must not hold up a ping).
+   */
+  perConnection: number
   /** Frames read and not yet answered. */
   readonly pending: number
   readonly closing: boolean
