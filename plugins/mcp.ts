@@ -25,6 +25,8 @@ export interface McpOptions {
   pageSize?: number
   /** Resource subscriptions one session may hold (default 1024). */
   maxSubscriptions?: number
+  /** Requests of one session that may run at once, replies matched by id (default 16; the app's perConnection if higher). */
+  perSession?: number
 }
 
 /** What the plugin adds as `app.mcp`. */
@@ -49,7 +51,7 @@ declare module '../src/core/instance.js' {
   }
 }
 
-function whole (opts: McpOptions, name: 'pageSize' | 'maxSubscriptions', fallback: number): number {
+function whole (opts: McpOptions, name: 'pageSize' | 'maxSubscriptions' | 'perSession', fallback: number): number {
   const v = opts[name] ?? fallback
   if (!Number.isInteger(v) || v < 1) throw new codes.LINEFY_ERR_INVALID_OPTION(name, `of the mcp plugin must be an integer >= 1, got ${String(v)}`)
   return v
@@ -67,6 +69,7 @@ type Listed = Request<{ cursor?: string } | undefined>
 export default plugin<McpOptions>(async function mcp (app, opts) {
   const pageSize = whole(opts, 'pageSize', 100)
   const maxSubscriptions = whole(opts, 'maxSubscriptions', 1024)
+  const perSession = whole(opts, 'perSession', 16)
   const serverInfo = defined({ name: opts.name ?? 'linefy', version: opts.version ?? '0.0.0', title: opts.title })
   const sessions = new Sessions()
   const tools = new Tools(pageSize)
@@ -102,7 +105,9 @@ export default plugin<McpOptions>(async function mcp (app, opts) {
     const s = sessions.of(req.connection)
     if (s.client !== null) throw new codes.LINEFY_ERR_MCP_ALREADY_INITIALIZED()
     const protocolVersion = negotiate(req.params.protocolVersion)
-    req.connection.answerCancelled = false
+    const conn = req.connection
+    conn.answerCancelled = false
+    conn.perConnection = Math.max(conn.perConnection, perSession)
     sessions.initialized(s, { protocolVersion, clientInfo: req.params.clientInfo ?? {}, capabilities: req.params.capabilities ?? {} })
     return defined({ protocolVersion, capabilities: CAPABILITIES, serverInfo, instructions: opts.instructions })
   })

@@ -30,3 +30,26 @@ export async function mcpClient (t: Teardown, args: string[], capabilities: Reco
   await client.connect(transport)
   return { client, errors, stderr: () => stderr }
 }
+
+/** The notifications of one kind the client receives, each awaited in turn (bounded). */
+export function notifications<T> (client: Client, schema: Parameters<Client['setNotificationHandler']>[0]): { all: T[], next: (ms?: number) => Promise<T> } {
+  const all: T[] = []
+  let taken = 0
+  let wake: (() => void) | null = null
+  client.setNotificationHandler(schema, (n: unknown) => {
+    all.push(n as T)
+    wake?.()
+  })
+  return {
+    all,
+    next: async (ms = 10_000) => {
+      while (all.length <= taken) {
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no notification after ${ms} ms`)), ms)
+          wake = () => { clearTimeout(timer); wake = null; resolve() }
+        })
+      }
+      return all[taken++] as T
+    }
+  }
+}
