@@ -3,7 +3,9 @@ import { plugin } from '../src/core/encapsulation.js'
 import { codes } from '../src/core/errors.js'
 import type { LinefyInstance } from '../src/core/instance.js'
 import type { Request } from '../src/request/request.js'
+import { addHttpRoute } from '../src/http/routes.js'
 import { complete, type CompleteParams } from '../src/mcp/completion.js'
+import { mcpHttpRoute, type McpHttpOptions } from '../src/mcp/http.js'
 import { Params } from '../src/mcp/params.js'
 import { Prompts, type PromptHandler, type PromptOptions } from '../src/mcp/prompts.js'
 import { CAPABILITIES, LOG_LEVELS, negotiate, PROTOCOL_VERSIONS, defined, type LogLevel } from '../src/mcp/protocol.js'
@@ -25,6 +27,8 @@ export interface McpOptions {
   pageSize?: number
   /** Resource subscriptions one session may hold (default 1024). */
   maxSubscriptions?: number
+  /** Streamable HTTP on the app's HTTP listeners (plugins/http.ts): where, and how; false for none (default { path: '/mcp' }). */
+  http?: McpHttpOptions | false
   /** Requests of one session that may run at once, replies matched by id (default 16; the app's perConnection if higher). */
   perSession?: number
 }
@@ -77,6 +81,8 @@ export default plugin<McpOptions>(async function mcp (app, opts) {
   const prompts = new Prompts(pageSize)
   let started = false
   const changed = (what: string): void => { if (started) sessions.broadcast(`notifications/${what}/list_changed`) }
+
+  if (opts.http !== false) addHttpRoute(app, opts.http?.path ?? '/mcp', mcpHttpRoute(app, opts.http ?? {}))
 
   app.addHook('onReady', () => {
     tools.build(app.methods(), opts.tools ?? [])
@@ -167,6 +173,7 @@ export default plugin<McpOptions>(async function mcp (app, opts) {
 }, { name: 'linefy-mcp' })
 
 export type { ClientInfo } from '../src/mcp/session.js'
+export type { McpHttpOptions } from '../src/mcp/http.js'
 export type { ToolEntry } from '../src/mcp/tools.js'
 export type { ResourceOptions, ResourceHandler, ResourceValue, ResourceContents, Completer } from '../src/mcp/resources.js'
 export type { PromptOptions, PromptHandler, PromptValue, PromptMessage, PromptArgument } from '../src/mcp/prompts.js'

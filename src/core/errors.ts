@@ -92,6 +92,11 @@ export const codes = {
   LINEFY_ERR_MCP_UNKNOWN_REF: createError('LINEFY_ERR_MCP_UNKNOWN_REF', 'nothing to complete for %s: name a prompt of prompts/list or a template of resources/templates/list', RpcCode.INVALID_PARAMS, 'debug'),
   LINEFY_ERR_MCP_MISSING_ARGUMENT: createError('LINEFY_ERR_MCP_MISSING_ARGUMENT', "prompt '%s' needs the argument '%s'", RpcCode.INVALID_PARAMS, 'debug'),
   LINEFY_ERR_MCP_INVALID_CURSOR: createError('LINEFY_ERR_MCP_INVALID_CURSOR', "invalid cursor '%s': pass the nextCursor of the previous page, or none for the first page", RpcCode.INVALID_PARAMS, 'debug'),
+  LINEFY_ERR_MCP_SESSION_REQUIRED: createError('LINEFY_ERR_MCP_SESSION_REQUIRED', 'no Mcp-Session-Id header: send initialize first, then the Mcp-Session-Id its response carried with every request', RpcCode.INVALID_REQUEST, 'debug'),
+  LINEFY_ERR_MCP_UNKNOWN_SESSION: createError('LINEFY_ERR_MCP_UNKNOWN_SESSION', 'session %s is not open (ended, or never begun): start a new one with initialize', RpcCode.INVALID_REQUEST, 'debug'),
+  LINEFY_ERR_MCP_NOT_ACCEPTABLE: createError('LINEFY_ERR_MCP_NOT_ACCEPTABLE', 'the Accept header must list %s', RpcCode.INVALID_REQUEST, 'debug'),
+  LINEFY_ERR_MCP_PROTOCOL_VERSION: createError('LINEFY_ERR_MCP_PROTOCOL_VERSION', "MCP-Protocol-Version '%s' is not one this server speaks (%s): send the version initialize agreed on", RpcCode.INVALID_REQUEST, 'debug'),
+  LINEFY_ERR_MCP_STREAM_OPEN: createError('LINEFY_ERR_MCP_STREAM_OPEN', 'this session already has its GET stream open: close it before opening another', RpcCode.INVALID_REQUEST, 'debug'),
   LINEFY_ERR_MCP_TOO_MANY_SUBSCRIPTIONS: createError('LINEFY_ERR_MCP_TOO_MANY_SUBSCRIPTIONS', 'this session already holds %d resource subscriptions: unsubscribe from some first', RpcCode.INVALID_PARAMS, 'warn'),
 
   // programmer errors, thrown at set-up time
