@@ -47,27 +47,34 @@ t.test("the caller's meta, progress listener and logger reach the request it dis
   t.match(records, [{ via: 'outer', reqId: 'i', method: 'inner', msg: 'inside' }])
 })
 
-t.test("aborting the caller's signal cancels the dispatched request: its signal aborts and it is answered as a cancel is", async (t) => {
+t.test('a dispatched request is cancelled with the request it runs for: when that one is cancelled, or already was', async (t) => {
   const app = linefy()
   t.teardown(() => app.close())
   const started = deferred()
   const reasons: unknown[] = []
+  const lines: unknown[] = []
+  const finished = deferred()
   app.method('slow', (req: Request) => new Promise((resolve) => {
     started.resolve()
     req.signal.addEventListener('abort', () => { reasons.push(req.signal.reason); resolve('late') })
   }))
+  app.method('quick', () => 'quick')
   app.method('outer', async (req: Request) => {
-    const ac = new AbortController()
-    const line = req.connection.dispatch(rpc('s', 'slow'), { signal: ac.signal })
-    await started.promise
-    ac.abort()
-    const early = req.connection.dispatch(rpc('e', 'slow'), { signal: AbortSignal.abort() })
-    return [await line, await early]
+    lines.push(await req.connection.dispatch(rpc('q', 'quick'), { parent: req }))
+    const slow = req.connection.dispatch(rpc('s', 'slow'), { parent: req })
+    lines.push(await slow)
+    lines.push(await req.connection.dispatch(rpc('e', 'slow'), { parent: req }))
+    finished.resolve()
   })
-  t.same((await app.inject(rpc(1, 'outer')))?.result, [
+  const replies = injectLines(app, [rpc(1, 'outer'), { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 1 } }])
+  await started.promise
+  t.same(await replies, [{ jsonrpc: '2.0', id: 1, error: { code: -32800, message: 'request cancelled' } }, undefined])
+  await finished.promise
+  t.same(lines, [
+    '{"jsonrpc":"2.0","id":"q","result":"quick"}',
     '{"jsonrpc":"2.0","id":"s","error":{"code":-32800,"message":"request cancelled"}}',
     '{"jsonrpc":"2.0","id":"e","error":{"code":-32800,"message":"request cancelled"}}'
-  ])
+  ], 'the one that ran first was not touched; the one dispatched after the cancel was cancelled at once')
   t.match(reasons, [{ code: 'LINEFY_ERR_CANCELLED' }, { code: 'LINEFY_ERR_CANCELLED' }])
 })
 

@@ -1,3 +1,4 @@
+import { adopt, disown } from '../request/request.js'
 import type { Connection, DispatchOptions, Route, Sink } from './types.js'
 
 /**
@@ -5,23 +6,24 @@ import type { Connection, DispatchOptions, Route, Sink } from './types.js'
  * plugin serving a method by running another, as MCP's tools/call does):
  * outside the connection's order and backlog, since the caller already holds
  * its turn, but through everything else a read line goes through. The sink
- * carries the caller's options to the request; aborting `signal` cancels the
- * request by its id, as a cancel notice would.
+ * carries the caller's options to the request; it is cancelled by its id
+ * when `parent` ends early, as a cancel notice would.
  */
 export function dispatchOwn (route: Route, conn: Connection, msg: unknown, options: DispatchOptions): Promise<string | undefined> {
   return new Promise((resolve) => {
-    const signal = options.signal
+    const parent = options.parent
     const id = (msg as { id?: unknown } | null)?.id
-    const cancel = (): void => conn.cancel(id)
+    let done = false
     const sink: Sink = {
       options,
       complete (_slot, line) {
-        signal?.removeEventListener('abort', cancel)
+        done = true
+        if (parent !== undefined) disown(parent, id)
         resolve(line)
       }
     }
-    signal?.addEventListener('abort', cancel, { once: true })
     route.dispatch(msg, conn, sink, 0)
-    if (signal?.aborted === true) cancel()
+    // adopted once it runs: a parent that ended already cancels it at once
+    if (parent !== undefined && !done) adopt(parent, id)
   })
 }

@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import type { Activity } from '../core/activity.js'
 import type { LinefyError } from '../core/errors.js'
 import type { Compat } from '../core/options.js'
+import type { Request } from '../request/request.js'
 import type { RequestOptions } from './outgoing.js'
 
 /**
@@ -42,7 +43,7 @@ export interface Connection {
    * connection's order (the caller holds its turn), and resolves with its
    * reply line: undefined for a notification, or for a cancelled request when
    * answerCancelled is false. The request sees `opts` (req.meta,
-   * req.progress(), req.log's parent); aborting `opts.signal` cancels it.
+   * req.progress(), req.log's parent); it is cancelled with `opts.parent`.
    */
   dispatch (msg: unknown, opts?: DispatchOptions): Promise<string | undefined>
   /** A reply read from the client: true when it answered one of the server's requests. */
@@ -76,8 +77,8 @@ export interface DispatchOptions {
   progress?: (progress: number, total?: number, message?: string) => void
   /** The parent of the request's req.log (default: the connection's logger). */
   log?: Logger
-  /** Aborting it cancels the request, as a cancel notice for its id would. */
-  signal?: AbortSignal
+  /** The request this one runs for: when that one ends early (cancelled, timed out, its client gone), this one is cancelled, as a cancel notice for its id would. */
+  parent?: Request
 }
 
 /** What a connection knows of a request it started: enough to cancel it, expire it, or drop it. */

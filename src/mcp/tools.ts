@@ -93,7 +93,7 @@ export class Tools {
     const progress = token === undefined
       ? undefined
       : (progress: number, total?: number, message?: string) => session.notify('notifications/progress', defined({ progressToken: token, progress, total, message }))
-    const line = await req.connection.dispatch({ jsonrpc: '2.0', id: innerId(), method: name, params: args ?? {} }, { meta, progress, log: session.log, signal: req.signal })
+    const line = await req.connection.dispatch({ jsonrpc: '2.0', id: innerId(), method: name, params: args ?? {} }, { meta, progress, log: session.log, parent: req })
     // no line: the call was cancelled, and so was this one, whose answer nobody reads
     if (line === undefined) throw new RpcError(RpcCode.CANCELLED, 'request cancelled')
     return replyToResult(line, tool.wrap)

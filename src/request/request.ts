@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import type { Connection, Sink } from '../connection/types.js'
 import {
-  kAdmission, kContext, kController, kGateSlot, kIdJson, kLog, kReason, kSink, kSlot, kStage, kTimer
+  kAdmission, kChildren, kContext, kController, kGateSlot, kIdJson, kLog, kReason, kSink, kSlot, kStage, kTimer
 } from '../core/symbols.js'
 import type { Context } from './context.js'
 
@@ -37,7 +37,8 @@ export class Request<P = unknown> {
   [kStage]: Stage;
   [kAdmission]: Admission;
   [kGateSlot]: unknown;
-  [kLog]: Logger | null
+  [kLog]: Logger | null;
+  [kChildren]: unknown[] | null
 
   constructor (ctx: Context, connection: Connection, sink: Sink, slot: number, id: JsonRpcId | undefined, idJson: string, method: string, params: P) {
     this.id = id
@@ -55,6 +56,7 @@ export class Request<P = unknown> {
     this[kAdmission] = Admission.None
     this[kGateSlot] = null
     this[kLog] = null
+    this[kChildren] = null
   }
 
   /** True for a notification: it runs, but nothing is written back. */
@@ -109,4 +111,28 @@ export function abortRequest (req: Request, reason: unknown): void {
   req[kReason] = reason
   const controller = req[kController]
   if (controller !== null) controller.abort(reason)
+  const children = req[kChildren]
+  if (children === null) return
+  req[kChildren] = null
+  for (const id of children) req.connection.cancel(id)
+}
+
+/**
+ * A request dispatched on `parent`'s behalf is cancelled when the parent
+ * ends early (cancelled, timed out, its client gone, shut down): at once if
+ * it already has. Cheaper than a signal per parent, which is what a tool
+ * call would otherwise need.
+ */
+export function adopt (parent: Request, id: unknown): void {
+  if (parent[kReason] !== undefined) return parent.connection.cancel(id)
+  const children = parent[kChildren]
+  if (children === null) parent[kChildren] = [id]
+  else children.push(id)
+}
+
+export function disown (parent: Request, id: unknown): void {
+  const children = parent[kChildren]
+  if (children === null) return
+  const i = children.indexOf(id)
+  if (i !== -1) children.splice(i, 1)
 }
