@@ -54,15 +54,16 @@ t.test('a dispatched request is cancelled with the request it runs for: when tha
   const reasons: unknown[] = []
   const lines: unknown[] = []
   const finished = deferred()
+  let running = 0
   app.method('slow', (req: Request) => new Promise((resolve) => {
-    started.resolve()
+    if (++running === 2) started.resolve()
     req.signal.addEventListener('abort', () => { reasons.push(req.signal.reason); resolve('late') })
   }))
   app.method('quick', () => 'quick')
   app.method('outer', async (req: Request) => {
     lines.push(await req.connection.dispatch(rpc('q', 'quick'), { parent: req }))
-    const slow = req.connection.dispatch(rpc('s', 'slow'), { parent: req })
-    lines.push(await slow)
+    const slow = [req.connection.dispatch(rpc('s', 'slow'), { parent: req }), req.connection.dispatch(rpc('t', 'slow'), { parent: req })]
+    lines.push(...await Promise.all(slow))
     lines.push(await req.connection.dispatch(rpc('e', 'slow'), { parent: req }))
     finished.resolve()
   })
@@ -73,9 +74,10 @@ t.test('a dispatched request is cancelled with the request it runs for: when tha
   t.same(lines, [
     '{"jsonrpc":"2.0","id":"q","result":"quick"}',
     '{"jsonrpc":"2.0","id":"s","error":{"code":-32800,"message":"request cancelled"}}',
+    '{"jsonrpc":"2.0","id":"t","error":{"code":-32800,"message":"request cancelled"}}',
     '{"jsonrpc":"2.0","id":"e","error":{"code":-32800,"message":"request cancelled"}}'
   ], 'the one that ran first was not touched; the one dispatched after the cancel was cancelled at once')
-  t.match(reasons, [{ code: 'LINEFY_ERR_CANCELLED' }, { code: 'LINEFY_ERR_CANCELLED' }])
+  t.match(reasons, [{ code: 'LINEFY_ERR_CANCELLED' }, { code: 'LINEFY_ERR_CANCELLED' }, { code: 'LINEFY_ERR_CANCELLED' }])
 })
 
 t.test('a method with gated: false takes no slot, so the requests it runs get one even at concurrency 1', async (t) => {

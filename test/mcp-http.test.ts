@@ -120,3 +120,51 @@ t.test('one GET stream per session carries what the server sends on its own; pas
   await ended.promise
   t.ok(Date.now() - started < 5_000, 'close() ends the GET stream instead of waiting out its grace period')
 })
+
+t.test('a body over maxLineBytes is 413; a POST that goes away before its reply leaves the session serving', async (t) => {
+  const app = linefy({ maxLineBytes: 2048 })
+  t.teardown(() => app.close())
+  app.register(mcp)
+  const release = deferred()
+  const started = deferred()
+  app.method('slow', { mcp: { description: 's' } }, async () => { started.resolve(); await release.promise; return 'late' })
+  await app.listen({ http: { port: 0 } })
+  const to = tcpTarget(app.addresses()[0] as string)
+  const init = await send(to, initBody, { path: '/mcp', headers: json })
+  const headers = { ...json, 'mcp-session-id': init.headers['mcp-session-id'] as string }
+  const big = await send(to, { jsonrpc: '2.0', id: 2, method: 'ping', params: { pad: 'x'.repeat(4096) } }, { path: '/mcp', headers })
+  t.same([big.status, big.json().error.data.code], [413, 'LINEFY_ERR_HTTP_BODY_TOO_LARGE'])
+  const gone = request({ ...to, path: '/mcp', method: 'POST', headers }, (res) => { res.resume() })
+  gone.on('error', () => {})
+  gone.end(JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'slow' } }))
+  await started.promise
+  gone.destroy()
+  await new Promise<void>((resolve) => gone.once('close', () => resolve()))
+  release.resolve()
+  const ping = await send(to, { jsonrpc: '2.0', id: 4, method: 'ping' }, { path: '/mcp', headers: { ...headers, accept: 'application/json' } })
+  t.same(ping.json(), { jsonrpc: '2.0', id: 4, result: {} }, 'the late reply went nowhere; the session answers on')
+})
+
+t.test('the server\'s own messages wait for a GET stream, at most 256 of them; progress of a JSON-answered call is dropped', async (t) => {
+  const { app, to } = await served(t, { http: { json: true } })
+  const init = await send(to, initBody, { path: '/mcp', headers: json })
+  const session = init.headers['mcp-session-id'] as string
+  const headers = { ...json, 'mcp-session-id': session }
+  for (let i = 0; i < 300; i++) app.resource(`memo://${i}`, { name: String(i) }, () => '')
+  const slept = await send(to, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'sleep', arguments: { ms: 2 }, _meta: { progressToken: 'p' } } }, { path: '/mcp', headers })
+  t.same(slept.json().result.structuredContent, { slept: 2 })
+  const events = deferred<string>()
+  const get = request({ ...to, path: '/mcp', method: 'GET', headers: { accept: 'text/event-stream', 'mcp-session-id': session } }, (res) => {
+    let text = ''
+    res.on('data', (chunk: Buffer) => {
+      text += chunk.toString()
+      if (text.split('\n\n').length - 1 >= 256) events.resolve(text)
+    })
+  })
+  get.on('error', () => {})
+  get.end()
+  t.teardown(() => get.destroy())
+  const text = await events.promise
+  t.equal(text.split('\n\n').length - 1, 256)
+  t.notOk(text.includes('notifications/progress'), 'the progress of the JSON-answered call was not held')
+})

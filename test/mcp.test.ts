@@ -139,3 +139,53 @@ t.test('a tool call is a request of its own through the pipeline: its method\'s 
   t.same(call?.result?.structuredContent, { result: 'ok' })
   t.same(seen, [['inside', { a: 1 }, 'string']])
 })
+
+t.test('an initialize with nothing but a version is enough, and every list takes no params at all', async (t) => {
+  const app = mcpApp(t)
+  const replies = await injectLines(app, [rpc(0, 'initialize', { protocolVersion: '2025-03-26' }), rpc(1, 'resources/list'), rpc(2, 'resources/templates/list'), rpc(3, 'prompts/list')])
+  t.equal(replies[0]?.result?.protocolVersion, '2025-03-26')
+  t.same(replies.slice(1).map((r) => r?.result), [{ resources: [] }, { resourceTemplates: [] }, { prompts: [] }])
+})
+
+t.test('every kind of MCP content passes through; other values are wrapped as structuredContent and text', async (t) => {
+  const app = mcpApp(t)
+  const blocks = [
+    { type: 'audio', data: 'AA==', mimeType: 'audio/wav' },
+    { type: 'resource', resource: { uri: 'memo://x', text: 'x' } },
+    { type: 'resource_link', uri: 'memo://y', name: 'y' }
+  ]
+  app.method('blocks', { mcp: { description: 'b' } }, () => ({ content: blocks }))
+  app.method('text', { mcp: { description: 't' } }, () => 'plain words')
+  app.method('list', { mcp: { description: 'l' } }, () => [1, { type: 'nope' }])
+  app.method('nothing', { mcp: { description: 'n' } }, () => undefined)
+  const [, b, text, list, nothing] = await injectLines(app, [init(), ...['blocks', 'text', 'list', 'nothing'].map((name, i) => rpc(i + 1, 'tools/call', { name }))])
+  t.same(b?.result, { content: blocks })
+  t.same(text?.result, { content: [{ type: 'text', text: 'plain words' }], structuredContent: { result: 'plain words' } })
+  t.same(list?.result, { content: [{ type: 'text', text: '[1,{"type":"nope"}]' }], structuredContent: { result: [1, { type: 'nope' }] } })
+  t.same(nothing?.result, { content: [{ type: 'text', text: 'null' }], structuredContent: { result: null } })
+})
+
+t.test('params an MCP tool cannot take are refused at ready(): a record, a union of objects', async (t) => {
+  for (const params of [Type.Record(Type.String(), Type.Number()), Type.Union([Type.Object({ a: Type.Number() }), Type.Object({ b: Type.Number() })])]) {
+    const app = linefy()
+    app.register(mcp)
+    app.method('m', { schema: { params }, mcp: { description: 'm' } }, () => 1)
+    await t.rejects(app.ready(), { code: 'LINEFY_ERR_MCP_TOOL_SCHEMA', message: /method 'm' takes params of type (Record|Union)/ })
+    await app.close()
+  }
+})
+
+t.test('resources and prompts refuse a handler that is not a function, a resource without a name, and a second one of a URI', async (t) => {
+  const app = mcpApp(t)
+  await app.ready()
+  t.throws(() => app.resource('memo://a', { name: 'a' }, 'no' as never), { code: 'LINEFY_ERR_INVALID_HANDLER' })
+  t.throws(() => app.resource('memo://a', {} as never, () => ''), { code: 'LINEFY_ERR_INVALID_OPTION', message: /of resource 'memo:\/\/a' must be a string/ })
+  t.throws(() => app.prompt('p', {}, 'no' as never), { code: 'LINEFY_ERR_INVALID_HANDLER' })
+  app.resource('memo://t/{x}', { name: 't' }, () => '')
+  t.throws(() => app.resource('memo://t/{x}', { name: 't' }, () => ''), { code: 'LINEFY_ERR_MCP_DUPLICATE', message: "MCP resource template 'memo://t/{x}' is already registered: each may be added once" })
+  app.mcp.removeResource('memo://t/{x}')
+  app.mcp.removeResource('memo://never')
+  app.mcp.removePrompt('never')
+  const [, templates] = await injectLines(app, [init(), rpc(1, 'resources/templates/list')])
+  t.same(templates?.result, { resourceTemplates: [] })
+})

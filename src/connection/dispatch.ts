@@ -1,4 +1,4 @@
-import { adopt, disown } from '../request/request.js'
+import { adopt, disown, type Request } from '../request/request.js'
 import type { Connection, DispatchOptions, Route, Sink } from './types.js'
 
 /**
@@ -11,7 +11,8 @@ import type { Connection, DispatchOptions, Route, Sink } from './types.js'
  */
 export function dispatchOwn (route: Route, conn: Connection, msg: unknown, options: DispatchOptions): Promise<string | undefined> {
   return new Promise((resolve) => {
-    const parent = options.parent
+    // a parent is a request the core started: Request is the one InFlight there is
+    const parent = options.parent as Request | undefined
     const id = (msg as { id?: unknown } | null)?.id
     let done = false
     const sink: Sink = {

@@ -2,7 +2,6 @@ import type { Logger } from 'pino'
 import type { Activity } from '../core/activity.js'
 import type { LinefyError } from '../core/errors.js'
 import type { Compat } from '../core/options.js'
-import type { Request } from '../request/request.js'
 import type { RequestOptions } from './outgoing.js'
 
 /**
@@ -78,7 +77,7 @@ export interface DispatchOptions {
   /** The parent of the request's req.log (default: the connection's logger). */
   log?: Logger
   /** The request this one runs for: when that one ends early (cancelled, timed out, its client gone), this one is cancelled, as a cancel notice for its id would. */
-  parent?: Request
+  parent?: InFlight
 }
 
 /** What a connection knows of a request it started: enough to cancel it, expire it, or drop it. */

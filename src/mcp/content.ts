@@ -20,8 +20,9 @@ function isToolResult (v: unknown): v is Record<string, unknown> {
   return isPlainObject(v) && Array.isArray(v.content) && v.content.every(isContentBlock)
 }
 
+// a value parsed from a reply line: never undefined
 function textOf (value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value) ?? 'null'
+  return typeof value === 'string' ? value : JSON.stringify(value)
 }
 
 /**
@@ -33,7 +34,7 @@ function textOf (value: unknown): string {
 export function toolResult (value: unknown, wrap: boolean | undefined): Record<string, unknown> {
   if (isToolResult(value)) return value
   if (isContentBlock(value)) return { content: [value] }
-  const structured = (wrap ?? !isPlainObject(value)) ? { result: value ?? null } : value as Record<string, unknown>
+  const structured = (wrap ?? !isPlainObject(value)) ? { result: value } : value as Record<string, unknown>
   return { content: [{ type: 'text', text: textOf(value) }], structuredContent: structured }
 }
 

@@ -68,7 +68,7 @@ export class Prompts {
     return this.byName.delete(name)
   }
 
-  list (cursor: unknown): Record<string, unknown> {
+  list (cursor: string | undefined): Record<string, unknown> {
     const all = [...this.byName.values()].map(({ name, opts }) => defined({ name, title: opts.title, description: opts.description, arguments: opts.arguments }))
     const { items, nextCursor } = page(all, cursor, this.pageSize)
     return defined({ prompts: items, nextCursor })

@@ -78,13 +78,13 @@ export class Resources {
     return this.fixed.delete(uri) || this.templates.delete(uri)
   }
 
-  list (cursor: unknown): Record<string, unknown> {
+  list (cursor: string | undefined): Record<string, unknown> {
     const all = [...this.fixed.values()].map((r) => this.describe(r, 'uri'))
     const { items, nextCursor } = page(all, cursor, this.pageSize)
     return defined({ resources: items, nextCursor })
   }
 
-  listTemplates (cursor: unknown): Record<string, unknown> {
+  listTemplates (cursor: string | undefined): Record<string, unknown> {
     const all = [...this.templates.values()].map((r) => this.describe(r, 'uriTemplate'))
     const { items, nextCursor } = page(all, cursor, this.pageSize)
     return defined({ resourceTemplates: items, nextCursor })

@@ -23,7 +23,7 @@ export function inputSchema (method: string, params: TSchema | undefined): JsonS
     const members = (params.anyOf as TSchema[]).filter((m) => m[Kind] !== 'Undefined')
     if (members.length === 1 && isObject(members[0] as TSchema)) return plain(members[0] as TSchema)
   }
-  throw new codes.LINEFY_ERR_MCP_TOOL_SCHEMA(method, String(params[Kind] ?? params.type ?? 'unknown'))
+  throw new codes.LINEFY_ERR_MCP_TOOL_SCHEMA(method, String(params[Kind]))
 }
 
 /**

@@ -66,10 +66,6 @@ export class Tools {
     }
   }
 
-  has (name: string): boolean {
-    return this.byName.has(name)
-  }
-
   /** Shows or hides a tool; true when that changed the list. */
   setEnabled (name: string, enabled: boolean): boolean {
     const tool = this.byName.get(name)
@@ -79,7 +75,7 @@ export class Tools {
     return true
   }
 
-  list (cursor: unknown): Record<string, unknown> {
+  list (cursor: string | undefined): Record<string, unknown> {
     const shown = [...this.byName.values()].filter((t) => t.enabled).map((t) => t.listing)
     const { items, nextCursor } = page(shown, cursor, this.pageSize)
     return defined({ tools: items, nextCursor })
