@@ -7,7 +7,7 @@ import linefy, { demo, type LinefyInstance, type Request } from '../index.js'
 import mcp, { type McpOptions } from '../plugins/mcp.js'
 import { send, tcpTarget } from './helpers/http-kit.js'
 import { notifications } from './helpers/mcp.js'
-import { deferred, type Teardown } from './helpers/util.js'
+import { deferred, settle, type Teardown } from './helpers/util.js'
 
 async function served (t: Teardown, opts: McpOptions = {}): Promise<{ app: LinefyInstance, url: URL, to: { host: string, port: number } }> {
   const app = linefy({ compat: 'seed' })
@@ -67,6 +67,8 @@ t.test('bad HTTP requests to the MCP endpoint get the status the spec names', as
   t.same(await status({ jsonrpc: '2.0', id: 2, method: 'ping' }, { ...withSession, accept: 'text/html' }), [406, 'LINEFY_ERR_MCP_NOT_ACCEPTABLE'])
   t.same(await status(undefined, { 'mcp-session-id': session, accept: 'application/json' }, 'GET'), [406, 'LINEFY_ERR_MCP_NOT_ACCEPTABLE'])
   t.same(await status(undefined, withSession, 'PUT'), [405, 'LINEFY_ERR_HTTP_METHOD'])
+  t.same(await status(undefined, { accept: 'text/event-stream' }, 'GET'), [400, 'LINEFY_ERR_MCP_SESSION_REQUIRED'])
+  t.same(await status(undefined, { 'mcp-session-id': 'nope' }, 'DELETE'), [404, 'LINEFY_ERR_MCP_UNKNOWN_SESSION'])
   t.same(await status({ jsonrpc: '2.0', method: 'notifications/initialized' }, withSession), [202, undefined], 'a notification is accepted with no body')
   t.same(await status({ jsonrpc: '2.0', id: 'x', method: 'ping' }, { ...withSession, accept: 'application/json' }).then(() => 'answered'), 'answered')
   const evil = await send(to, initBody, { path: '/mcp', headers: { ...json, origin: 'http://evil.example' } })
@@ -128,6 +130,10 @@ t.test('a body over maxLineBytes is 413; a POST that goes away before its reply 
   const release = deferred()
   const started = deferred()
   app.method('slow', { mcp: { description: 's' } }, async () => { started.resolve(); await release.promise; return 'late' })
+  // each HTTP connection closing, as the server sees it: the test waits for the third (initialize, the 413, the one that goes away)
+  let closed = 0
+  const third = deferred()
+  app.addHook('onDisconnect', () => { if (++closed === 3) third.resolve() })
   await app.listen({ http: { port: 0 } })
   const to = tcpTarget(app.addresses()[0] as string)
   const init = await send(to, initBody, { path: '/mcp', headers: json })
@@ -139,7 +145,9 @@ t.test('a body over maxLineBytes is 413; a POST that goes away before its reply 
   gone.end(JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'slow' } }))
   await started.promise
   gone.destroy()
-  await new Promise<void>((resolve) => gone.once('close', () => resolve()))
+  await third.promise
+  // its response closes in the same turn as its connection
+  await settle()
   release.resolve()
   const ping = await send(to, { jsonrpc: '2.0', id: 4, method: 'ping' }, { path: '/mcp', headers: { ...headers, accept: 'application/json' } })
   t.same(ping.json(), { jsonrpc: '2.0', id: 4, result: {} }, 'the late reply went nowhere; the session answers on')
@@ -167,4 +175,11 @@ t.test('the server\'s own messages wait for a GET stream, at most 256 of them; p
   const text = await events.promise
   t.equal(text.split('\n\n').length - 1, 256)
   t.notOk(text.includes('notifications/progress'), 'the progress of the JSON-answered call was not held')
+})
+
+t.test('a maxSessions that is not a whole number above 0 is refused when the plugin loads', async (t) => {
+  const app = linefy()
+  app.register(mcp, { http: { maxSessions: 0 } })
+  await t.rejects(app.ready(), { code: 'LINEFY_ERR_INVALID_OPTION', message: /http.maxSessions/ })
+  await app.close()
 })
