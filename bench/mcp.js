@@ -16,7 +16,7 @@ const TIMEOUT_MS = 60_000
 try { execFileSync('taskset', ['-cp', '0', String(process.pid)], { stdio: 'ignore' }) } catch {}
 
 const servers = [
-  { name: 'linefy daemon --stdio --mcp --demo', argv: [process.execPath, `${root}dist/cli.js`, 'daemon', '--stdio', '--mcp', '--demo', '--log-level', 'warn'] },
+  { name: 'linefy daemon --stdio --mcp --demo', argv: [process.execPath, `${root}dist/linefy.mjs`, 'daemon', '--stdio', '--mcp', '--demo', '--log-level', 'warn'] },
   { name: 'MCP SDK McpServer (stdio)', argv: [process.execPath, `${root}bench/servers/mcp-sdk-stdio.mjs`] }
 ]
 

@@ -3,15 +3,39 @@ import { plugin } from '../src/core/encapsulation.js'
 
 const HEADER_END = Buffer.from('\r\n\r\n')
 const MAX_HEADER_BYTES = 8192
-const CONTENT_LENGTH = /^content-length:\s*(\d+)\s*$/im
+const NOTHING = Buffer.alloc(0)
+
+/** The body length a header block declares, or why it declares none. */
+function declaredLength (header: string): number | string {
+  let value: string | null = null
+  for (const line of header.split('\r\n')) {
+    const colon = line.indexOf(':')
+    if (colon === -1 || line.slice(0, colon).trim().toLowerCase() !== 'content-length') continue
+    // two lengths that disagree are how a smuggled message gets past a proxy
+    if (value !== null) return 'more than one Content-Length header: send exactly one'
+    value = line.slice(colon + 1).trim()
+  }
+  if (value === null) return 'missing Content-Length header'
+  // a length past 2^53 cannot be counted down exactly, so its body could never be skipped
+  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    return `Content-Length '${value.length > 32 ? value.slice(0, 32) + '...' : value}' is not a byte count: send the body's length in bytes`
+  }
+  return Number(value)
+}
 
 /**
  * LSP-style frames: `Content-Length: N\r\n\r\n` then N bytes. A body over the
  * cap is reported once and its bytes skipped, so the stream stays in sync;
- * a header that cannot be read ends the connection.
+ * a header that cannot be read ends the connection. A body is kept as the
+ * slices it arrived in and joined once complete, so one sent a byte at a
+ * time costs no more than one sent whole.
  */
 export class ContentLengthDecoder implements Decoder {
-  private buf: Buffer = Buffer.alloc(0)
+  // the header block so far, while no length is known
+  private head: Buffer = NOTHING
+  // the body so far, once its length is known
+  private parts: Buffer[] = []
+  private size = 0
   private need = -1
   private skip = 0
   private dead = false
@@ -24,49 +48,77 @@ export class ContentLengthDecoder implements Decoder {
   }
 
   push (chunk: Buffer): void {
-    if (this.dead) return
-    if (this.skip > 0) {
-      const n = Math.min(this.skip, chunk.length)
-      this.skip -= n
-      chunk = chunk.subarray(n)
-    }
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk])
-    for (;;) {
-      if (this.need === -1) {
-        const end = this.buf.indexOf(HEADER_END)
-        if (end === -1) {
-          if (this.buf.length > MAX_HEADER_BYTES) this.fail('header block over 8192 bytes')
-          return
-        }
-        const m = CONTENT_LENGTH.exec(this.buf.subarray(0, end).toString('latin1'))
-        if (m === null) return this.fail('missing Content-Length header')
-        const length = Number(m[1])
-        this.buf = this.buf.subarray(end + HEADER_END.length)
-        if (length > this.max) {
-          this.sink.oversize(length)
-          const n = Math.min(length, this.buf.length)
-          this.skip = length - n
-          this.buf = this.buf.subarray(n)
-          if (this.skip > 0) return
-          continue
-        }
-        this.need = length
+    while (chunk.length > 0 && !this.dead) {
+      if (this.skip > 0) {
+        const n = Math.min(this.skip, chunk.length)
+        this.skip -= n
+        chunk = chunk.subarray(n)
+      } else if (this.need === -1) {
+        chunk = this.header(chunk)
+      } else {
+        chunk = this.body(chunk)
       }
-      if (this.buf.length < this.need) return
-      const body = this.buf.subarray(0, this.need)
-      this.buf = this.buf.subarray(this.need)
-      this.need = -1
-      this.sink.frame(body)
     }
   }
 
   end (): void {
-    if (!this.dead && (this.buf.length > 0 || this.need !== -1)) this.fail('stream ended inside a message')
+    if (!this.dead && (this.head.length > 0 || this.need !== -1)) this.fail('stream ended inside a message')
+  }
+
+  /** Reads header bytes; returns what follows the header block, or nothing while it is incomplete. */
+  private header (chunk: Buffer): Buffer {
+    const buf = this.head.length === 0 ? chunk : Buffer.concat([this.head, chunk])
+    const end = buf.indexOf(HEADER_END)
+    // the same limit whether the block ends in this chunk or a later one
+    if (end > MAX_HEADER_BYTES || (end === -1 && buf.length > MAX_HEADER_BYTES + HEADER_END.length - 1)) {
+      this.fail(`header block over ${MAX_HEADER_BYTES} bytes`)
+      return NOTHING
+    }
+    if (end === -1) {
+      this.head = buf
+      return NOTHING
+    }
+    this.head = NOTHING
+    const length = declaredLength(buf.subarray(0, end).toString('latin1'))
+    if (typeof length === 'string') {
+      this.fail(length)
+      return NOTHING
+    }
+    if (length > this.max) {
+      this.sink.oversize(length)
+      this.skip = length
+    } else if (length === 0) {
+      this.sink.frame(NOTHING)
+    } else {
+      this.need = length
+    }
+    return buf.subarray(end + HEADER_END.length)
+  }
+
+  /** Reads body bytes; returns what follows the body. */
+  private body (chunk: Buffer): Buffer {
+    const take = Math.min(this.need - this.size, chunk.length)
+    if (this.size === 0 && take === this.need) {
+      this.need = -1
+      this.sink.frame(chunk.subarray(0, take))
+      return chunk.subarray(take)
+    }
+    this.parts.push(chunk.subarray(0, take))
+    this.size += take
+    if (this.size === this.need) {
+      const body = Buffer.concat(this.parts, this.size)
+      this.parts = []
+      this.size = 0
+      this.need = -1
+      this.sink.frame(body)
+    }
+    return chunk.subarray(take)
   }
 
   private fail (reason: string): void {
     this.dead = true
-    this.buf = Buffer.alloc(0)
+    this.head = NOTHING
+    this.parts = []
     this.sink.malformed(reason)
   }
 }

@@ -1,6 +1,6 @@
 import t from 'tap'
 import linefy, { defaultErrorMapper, errorMapper, seedErrorMapper, Type, type ErrorMapper } from '../index.js'
-import { captureLogger, injectLines, rpc } from './helpers/util.js'
+import { injectLines, rpc } from './helpers/util.js'
 
 // a second mapper a daemon author would want: nothing internal leaks to clients
 const redacting: ErrorMapper = (err) => {
@@ -53,14 +53,4 @@ t.test('seed mode maps -32603 to -32001 after any mapper, and leaves every other
   for (const code of [-32603, -32001, -32099, -32602, 7]) codes.push((await app.inject(rpc(1, 'fails', [code])))?.error?.code)
   t.same(codes, [-32001, -32001, -32099, -32602, 7])
   t.same(seedErrorMapper(() => ({ code: -32603, message: 'x', data: 1 }))(new Error(), null), { code: -32001, message: 'x', data: 1 }, 'data is kept')
-})
-
-t.test('a mapper that throws falls back to the default mapping, for controls too, and says so in the log', async (t) => {
-  const { log, records } = captureLogger()
-  const app = linefy({ logger: log })
-  t.teardown(() => app.close())
-  app.setErrorMapper(() => { throw new Error('mapper bug') })
-  app.control('fails', () => { throw new Error('control failed') })
-  t.same(await app.inject({ type: 'fails' }), { ok: false, reason: 'control_error', error: 'control failed' })
-  t.ok(records.some((r) => r.msg === 'error mapper failed; using the default mapping' && r.err?.message === 'mapper bug'))
 })

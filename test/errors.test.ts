@@ -65,14 +65,16 @@ t.test('a rejection with a non-Error value answers -32001 describing it', async 
   t.same((await app.inject(rpc(1, 'bare')))?.error, { code: -32001, message: '[object Object]' })
 })
 
-t.test('a mapper that throws falls back to the default mapping and is logged', async (t) => {
+t.test('a mapper that throws falls back to the default mapping, for controls too, and is logged', async (t) => {
   const { log, records } = captureLogger()
   const app = linefy({ logger: log })
   t.teardown(() => app.close())
   app.setErrorMapper(() => { throw new Error('mapper bug') })
   app.method('m', () => { throw new Error('real failure') })
+  app.control('fails', () => { throw new Error('control failed') })
   t.same((await app.inject(rpc(1, 'm')))?.error, { code: -32001, message: 'real failure' })
-  t.match(records.find((r) => r.msg === 'error mapper failed; using the default mapping'), { err: { message: 'mapper bug' } })
+  t.same(await app.inject({ type: 'fails' }), { ok: false, reason: 'control_error', error: 'control failed' })
+  t.equal(records.filter((r) => r.msg === 'error mapper failed; using the default mapping' && r.err?.message === 'mapper bug').length, 2)
 })
 
 t.test('data that cannot be serialized is dropped; code and message stay', async (t) => {

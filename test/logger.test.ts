@@ -1,6 +1,9 @@
 import t from 'tap'
+import { once } from 'node:events'
+import { PassThrough, Writable } from 'node:stream'
 import pino from 'pino'
 import linefy from '../index.js'
+import { LOG_BUFFER_BYTES, streamLogger } from '../src/core/logger.js'
 import { captureLogger, rpc, injectLines } from './helpers/util.js'
 
 t.test('logging is off by default and with logger: false', async (t) => {
@@ -73,4 +76,56 @@ t.test('with logging off, raising the level later still keeps stdout clean', asy
   app.log.info('would corrupt a stdio JSON-RPC stream')
   const calls = stdout()
   t.same(calls, [])
+})
+
+t.test('a logger on a stream nobody reads holds at most LOG_BUFFER_BYTES, then says how many lines it dropped', async (t) => {
+  const stream = new PassThrough()
+  const log = streamLogger({ level: 'info', base: null, timestamp: false }, stream)
+  const line = 'x'.repeat(1000)
+  for (let i = 0; i < 3000; i++) log.info({ i }, line)
+  t.ok(stream.writableLength < LOG_BUFFER_BYTES + 2000, `3 MB logged, ${stream.writableLength} bytes held`)
+  const out: string[] = []
+  stream.setEncoding('utf8').on('data', (s: string) => out.push(s))
+  const records = await new Promise<Array<Record<string, unknown>>>((resolve) => {
+    stream.on('data', () => {
+      const text = out.join('')
+      if (text.includes('"dropped"')) resolve(text.trim().split('\n').map((l) => JSON.parse(l)))
+    })
+  })
+  const notice = records.pop() as { level: number, msg: string, dropped: number }
+  t.match(notice, { level: 40, msg: /log lines dropped/ })
+  t.equal(records.length + notice.dropped, 3000, `${records.length} lines written, ${notice.dropped} dropped and counted`)
+  t.same(records.map((r) => r.i), records.map((_, i) => i), 'the lines kept are the first ones, in order')
+  const next = once(stream, 'data')
+  log.info('after')
+  t.match(JSON.parse((await next)[0] as string), { msg: 'after' }, 'logging goes on')
+})
+
+t.test('a reader that only lags behind loses nothing, and no drop is reported', async (t) => {
+  const stream = new PassThrough()
+  const log = streamLogger({ level: 'info', base: null, timestamp: false }, stream)
+  for (let i = 0; i < 100; i++) log.info({ i }, 'x'.repeat(1000))
+  t.ok(stream.writableLength > stream.writableHighWaterMark, 'the stream is behind')
+  let text = ''
+  stream.setEncoding('utf8').on('data', (s: string) => { text += s })
+  await once(stream, 'drain')
+  const records = text.trim().split('\n').map((l) => JSON.parse(l))
+  t.same(records.map((r) => r.i), [...Array(100).keys()], 'every line, in order, and no notice')
+})
+
+t.test('a logger on a stream whose reader is gone (EPIPE) stops writing there and never throws', async (t) => {
+  let writes = 0
+  const stream = new Writable({
+    write (_chunk, _enc, cb) {
+      writes++
+      cb(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }))
+    }
+  })
+  const log = streamLogger({ level: 'info' }, stream)
+  // not events.once: it rejects on the 'error' this test is about
+  const closed = new Promise((resolve) => stream.once('close', resolve))
+  log.info('the journal is still there')
+  await closed
+  t.doesNotThrow(() => { for (let i = 0; i < 10; i++) log.error(new Error('later'), 'logged to nobody') })
+  t.equal(writes, 1, 'nothing written after the pipe broke')
 })

@@ -1,11 +1,14 @@
-import { chmodSync, linkSync, lstatSync, mkdirSync, readFileSync, renameSync, symlinkSync, unlinkSync, writeFileSync, existsSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { chmodSync, cpSync, linkSync, lstatSync, mkdirSync, readFileSync, renameSync, statSync, symlinkSync, unlinkSync, writeFileSync, existsSync } from 'node:fs'
 import net from 'node:net'
-import { join, relative } from 'node:path'
+import { dirname, join, relative } from 'node:path'
+import type { Readable } from 'node:stream'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import t, { type Test } from 'tap'
 import linefy, { unix, type LinefyInstance } from '../index.js'
 import { deferred, tempDir, waitFor } from './helpers/util.js'
 import { runFixture } from './helpers/process.js'
-import { connect, connectError } from './helpers/wire.js'
+import { connect, connectError, Lines } from './helpers/wire.js'
 
 function app (t: Test): LinefyInstance {
   const a = linefy()
@@ -221,6 +224,28 @@ t.test('a stopped daemon whose backlog is full still counts as live: its socket 
   t.same(await daemon.exit(), { code: 0, signal: null })
 })
 
+// What an ordinary user runs to probe a socket: the socket-file module, copied
+// where that user can read it, and node's own modules. A checkout under a
+// 0700 directory (a private home, a mktemp -d) is closed to that user, and
+// the module needs nothing from node_modules.
+const probeAsOtherUser = `
+const [moduleUrl, path] = process.argv.slice(1)
+const { clearStale } = await import(moduleUrl)
+try {
+  await clearStale(path)
+  console.log(JSON.stringify({ cleared: true }))
+} catch (err) {
+  console.log(JSON.stringify({ error: err.code, message: err.message }))
+}`
+
+/** The first directory from / down to `dir` that other users cannot enter, or null. */
+function closedToOthers (dir: string): string | null {
+  for (let d = dir; ; d = dirname(d)) {
+    if ((statSync(d).mode & 0o001) === 0) return d
+    if (d === dirname(d)) return null
+  }
+}
+
 t.test('a socket this user may not connect to is refused, never removed', async (t) => {
   const dir = tempDir(t)
   const path = join(dir, 'd.sock')
@@ -228,12 +253,34 @@ t.test('a socket this user may not connect to is refused, never removed', async 
   chmodSync(path, 0o000)
   if (process.getuid?.() !== 0) {
     await t.rejects(app(t).listen({ path }), { code: 'LINEFY_ERR_UNSAFE_PATH', message: /EACCES.*remove it by hand/ })
-  } else {
-    // root may connect anywhere: try as an ordinary user instead
-    chmodSync(dir, 0o755)
-    const other = runFixture(t, 'transport-daemon.mjs', [JSON.stringify({ path })], { uid: 65534, gid: 65534 })
-    t.match(await other.stderr.find((m) => m.error !== undefined), { error: 'LINEFY_ERR_UNSAFE_PATH', message: /EACCES.*remove it by hand/ })
-    t.same(await other.exit(), { code: 1, signal: null })
+    t.ok(lstatSync(path).isSocket(), 'still there')
+    return
   }
+  // root may connect anywhere: probe as an ordinary user instead
+  chmodSync(dir, 0o755)
+  const closed = closedToOthers(dir)
+  if (closed !== null) {
+    t.plan(0, `no other user can reach ${dir}: ${closed} is closed to others (TMPDIR inside a private directory?)`)
+    return
+  }
+  const lib = join(dir, 'lib')
+  cpSync(fileURLToPath(new URL('../dist/src/', import.meta.url)), lib, { recursive: true })
+  // tap adds its coverage hook, which lives in the checkout, to every child's
+  // NODE_OPTIONS, whatever env it is given: a shell drops it before node starts
+  const node = [process.execPath, '--input-type=module', '-e', probeAsOtherUser, pathToFileURL(join(lib, 'transport', 'socket-file.js')).href, path]
+  const child = spawn('/bin/sh', ['-c', 'unset NODE_OPTIONS; exec "$0" "$@"', ...node], {
+    uid: 65534, gid: 65534, cwd: dir, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'inherit']
+  })
+  const spawned = await new Promise<Error | null>((resolve) => {
+    child.once('spawn', () => resolve(null))
+    child.once('error', resolve)
+  })
+  if (spawned !== null) {
+    t.plan(0, `cannot run a process as uid 65534 here (${spawned.message})`)
+    return
+  }
+  const out = new Lines(child.stdout as Readable)
+  t.match(await out.next(), { error: 'LINEFY_ERR_UNSAFE_PATH', message: /EACCES.*remove it by hand/ })
+  t.same(await waitFor(child, 'exit', 'the probe to exit'), [0, null])
   t.ok(lstatSync(path).isSocket(), 'still there')
 })

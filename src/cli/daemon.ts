@@ -1,11 +1,11 @@
-import pino from 'pino'
+import { streamLogger } from '../core/logger.js'
 import { buildDaemon, type DaemonOptions } from '../daemon/daemon.js'
 import type { Io } from './io.js'
 
 /** `linefy daemon`: serve until SIGTERM or SIGINT (or stdin's end with --stdio), then close gracefully. */
 export async function runDaemon (opts: DaemonOptions & { socketPath: string }, io: Io): Promise<number> {
   // every line the CLI writes goes through io, so tests in-process see the logs too
-  const app = buildDaemon({ ...opts, input: io.stdin, output: io.stdout, logger: pino({ level: opts.logLevel ?? 'info' }, io.stderr) })
+  const app = buildDaemon({ ...opts, input: io.stdin, output: io.stdout, logger: streamLogger({ level: opts.logLevel ?? 'info' }, io.stderr) })
   let stop!: (why: string) => void
   const stopped = new Promise<string>((resolve) => { stop = resolve })
   const onSignal = (signal: string): void => stop(signal)

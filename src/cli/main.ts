@@ -1,8 +1,9 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { bridge } from '../client/bridge.js'
-import { connect, type Client, type RpcError } from '../client/client.js'
+import { connect, RpcError, type Client } from '../client/client.js'
 import { codes, LinefyError } from '../core/errors.js'
 import { socketPath } from '../daemon/socket-path.js'
+import { describeMethod, listMethods, withSuggestions, writeTypes } from './discovery.js'
 import type { Io } from './io.js'
 
 export type { Io } from './io.js'
@@ -18,6 +19,12 @@ Commands:
       contains a '/', else on TCP [HOST:]PORT (HOST defaults to 127.0.0.1).
   call [--socket PATH] [--timeout MS] METHOD [PARAMS_JSON]
       Call a method; print its result as JSON (exit 0) or the error (exit 1).
+  methods [--socket PATH]
+      List the daemon's methods, one signature a line (from rpc.discover).
+  describe [--socket PATH] METHOD
+      Print a method's params and result schemas, description and errors.
+  types [--socket PATH]
+      Write the daemon's methods as a TypeScript Api type, for connect<Api>().
   control [--socket PATH] [--timeout MS] TYPE [FIELDS_JSON]
       Send a control line such as status, pause or resume; print the reply.
   bridge [--socket PATH] [--wait MS]
@@ -72,7 +79,34 @@ const verbs: Record<string, Verb> = {
     run: (values, positionals, env, io) => {
       const [method, params] = args(positionals, 'METHOD', 'PARAMS_JSON')
       const timeout = count(values, 'timeout')
-      return withClient(values, env, io, (client) => client.call(method, params, { timeout }))
+      return withClient(values, env, io, async (client) => {
+        try {
+          return JSON.stringify(await client.call(method, params, { timeout })) + '\n'
+        } catch (err) {
+          throw await withSuggestions(client, method, err)
+        }
+      })
+    }
+  },
+  methods: {
+    options: socketOption,
+    run: (values, positionals, env, io) => {
+      noPositionals(positionals)
+      return withClient(values, env, io, listMethods)
+    }
+  },
+  describe: {
+    options: socketOption,
+    run: (values, positionals, env, io) => {
+      if (positionals.length !== 1) throw new codes.LINEFY_ERR_CLI_USAGE(positionals.length === 0 ? 'missing METHOD' : `unexpected argument '${positionals[1] as string}'`)
+      return withClient(values, env, io, (client, path) => describeMethod(client, path, positionals[0] as string))
+    }
+  },
+  types: {
+    options: socketOption,
+    run: (values, positionals, env, io) => {
+      noPositionals(positionals)
+      return withClient(values, env, io, writeTypes)
     }
   },
   control: {
@@ -83,7 +117,7 @@ const verbs: Record<string, Verb> = {
         throw new codes.LINEFY_ERR_CLI_USAGE('FIELDS_JSON must be a JSON object')
       }
       const timeout = count(values, 'timeout')
-      return withClient(values, env, io, (client) => client.control(type, fields as Record<string, unknown>, { timeout }))
+      return withClient(values, env, io, async (client) => JSON.stringify(await client.control(type, fields as Record<string, unknown>, { timeout })) + '\n')
     }
   },
   bridge: {
@@ -154,16 +188,20 @@ function args (positionals: string[], first: string, second: string): [string, u
   }
 }
 
-async function withClient (values: Values, env: NodeJS.ProcessEnv, io: Io, send: (client: Client) => Promise<unknown>): Promise<number> {
-  const client = await connect(socketPath(values.socket as string | undefined, env))
+/** Runs `run` on a connection to the daemon and prints what it returns; a failure is one line on stderr, exit 1. */
+async function withClient (values: Values, env: NodeJS.ProcessEnv, io: Io, run: (client: Client, path: string) => Promise<string>): Promise<number> {
+  const path = socketPath(values.socket as string | undefined, env)
+  const client = await connect(path)
   let code = 0
   try {
-    io.stdout.write(JSON.stringify(await send(client)) + '\n')
-  } catch (e) {
-    // the client rejects with nothing else
-    const err = e as RpcError
-    const data = err.data === undefined ? '' : ' ' + JSON.stringify(err.data)
-    io.stderr.write(`linefy: error ${err.code}: ${err.message}${data}\n`)
+    io.stdout.write(await run(client, path))
+  } catch (err) {
+    if (err instanceof RpcError) {
+      const data = err.data === undefined ? '' : ' ' + JSON.stringify(err.data)
+      io.stderr.write(`linefy: error ${err.code}: ${err.message}${data}\n`)
+    } else {
+      io.stderr.write(`linefy: ${(err as Error).message}\n`)
+    }
     code = 1
   }
   await client.close()

@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events'
 import { connect as netConnect, type Socket } from 'node:net'
+import type { Signature, Typed } from '../core/api.js'
 import { codes, RpcCode, RpcError } from '../core/errors.js'
+import type { LinefyInstance } from '../core/instance.js'
 import type { Framing } from '../framing/framing.js'
 import { ndjsonFraming } from '../../plugins/ndjson.js'
 import { lineReader } from './lines.js'
@@ -23,6 +25,21 @@ export interface CallOptions {
   /** Aborting rejects the call with -32800 and tells the daemon to cancel it. */
   signal?: AbortSignal
 }
+
+/** Any method, any params, any result: the table of a client given no type. */
+export type AnyApi = Record<string, Signature>
+
+/**
+ * The method table a client is typed with: an instance type's
+ * (`connect<typeof app>`), or a table itself (`MethodsOf<typeof app>`, or
+ * the `Api` that `linefy types` writes).
+ */
+export type ApiOf<T> = T extends Typed<infer A> ? A : T extends LinefyInstance ? {} : T
+
+type ParamsOf<S> = S extends { params: infer P } ? P : unknown
+type ResultOf<S> = S extends { result: infer R } ? R : unknown
+// params may be left out only where the method takes none
+type CallArgs<P> = undefined extends P ? [params?: P, opts?: CallOptions] : [params: P, opts?: CallOptions]
 
 interface Pending {
   // a control line's reply carries no id
@@ -60,7 +77,7 @@ function lost (why: string): RpcError {
  * One connection to a linefy daemon. Events: 'notification' (method, params)
  * for what the server pushes, 'close' once the socket is gone.
  */
-export class Client extends EventEmitter {
+export class Client<T = AnyApi> extends EventEmitter {
   readonly socket: Socket
   private readonly framing: Framing
   private nextId = 1
@@ -87,6 +104,7 @@ export class Client extends EventEmitter {
   }
 
   /** Calls a method; resolves with its result, rejects with an RpcError. */
+  call<K extends keyof ApiOf<T> & string> (method: K, ...args: CallArgs<ParamsOf<ApiOf<T>[K]>>): Promise<ResultOf<ApiOf<T>[K]>>
   call (method: string, params?: unknown, opts: CallOptions = {}): Promise<unknown> {
     const id = this.nextId++
     const msg = params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params }
@@ -223,6 +241,6 @@ export function openSocket (path: string): Promise<Socket> {
 }
 
 /** Connects to a daemon's socket; rejects with LINEFY_ERR_NOT_RUNNING when nothing listens there. */
-export async function connect (path: string, opts: ConnectOptions = {}): Promise<Client> {
-  return new Client(await openSocket(path), opts)
+export async function connect<T = AnyApi> (path: string, opts: ConnectOptions = {}): Promise<Client<T>> {
+  return new Client<T>(await openSocket(path), opts)
 }

@@ -25,7 +25,7 @@ export function compile (state: State): void {
   }
   const core: RouterCore = {
     opts,
-    compile: (def) => new Context(def, internal(def.instance)[kHooks], mapperOf(def.instance), admission),
+    compile: (def) => new Context(def, internal(def.instance)[kHooks], mapperOf(def.instance), admission, opts.validateResults),
     compileControl: (def: ControlDefinition): ControlContext => ({ type: def.type, handler: def.handler, errorMapper: mapperOf(def.instance) })
   }
   state.router.ready(core)

@@ -61,6 +61,7 @@ export const codes = {
   LINEFY_ERR_BATCH_TOO_LARGE: createError('LINEFY_ERR_BATCH_TOO_LARGE', 'batch of %d requests exceeds maxBatch (%d): split it or raise maxBatch', RpcCode.INVALID_REQUEST, 'warn'),
   LINEFY_ERR_UNKNOWN_CONTROL: createError('LINEFY_ERR_UNKNOWN_CONTROL', "unknown control type '%s'", RpcCode.INVALID_REQUEST, 'debug'),
   LINEFY_ERR_INVALID_PARAMS: createError('LINEFY_ERR_INVALID_PARAMS', 'invalid params at %s: %s', RpcCode.INVALID_PARAMS, 'debug'),
+  LINEFY_ERR_INVALID_RESULT: createError('LINEFY_ERR_INVALID_RESULT', "result of method '%s' does not match its result schema at %s: %s (validateResults is on: fix the handler or the schema)", RpcCode.INTERNAL_ERROR),
   LINEFY_ERR_RESULT_NOT_SERIALIZABLE: createError('LINEFY_ERR_RESULT_NOT_SERIALIZABLE', 'result could not be serialized to JSON: %s', RpcCode.INTERNAL_ERROR),
   LINEFY_ERR_HANDLER_REJECTED: createError('LINEFY_ERR_HANDLER_REJECTED', 'handler failed with a non-error value: %s', RpcCode.HANDLER_FAILED),
   LINEFY_ERR_TRANSPORT_LOST: createError('LINEFY_ERR_TRANSPORT_LOST', 'transport lost: %s', RpcCode.TRANSPORT_LOST, 'debug'),
@@ -115,6 +116,7 @@ export const codes = {
   LINEFY_ERR_PLUGIN_NOT_VALID: createError('LINEFY_ERR_PLUGIN_NOT_VALID', 'register() takes an async (app, opts) => {} function or a module whose default export is one (%s)'),
   LINEFY_ERR_PLUGIN_TIMEOUT: createError('LINEFY_ERR_PLUGIN_TIMEOUT', 'a plugin did not finish loading within pluginTimeout (%s): resolve its promise or call done(), or raise pluginTimeout'),
   LINEFY_ERR_PLUGIN_LOADED: createError('LINEFY_ERR_PLUGIN_LOADED', 'cannot register a plugin here (%s): its parent has already loaded; register it from inside the parent plugin, before it returns'),
+  LINEFY_ERR_SCHEMA_NOT_DESCRIBABLE: createError('LINEFY_ERR_SCHEMA_NOT_DESCRIBABLE', "method '%s' cannot be described in OpenRPC (rpc.discover): %s"),
   LINEFY_ERR_CLOSED: createError('LINEFY_ERR_CLOSED', 'the app is closed or closing: create a new instance to %s'),
   LINEFY_ERR_HOOK_FALSY_REJECTION: createError('LINEFY_ERR_HOOK_FALSY_REJECTION', 'the %s hook rejected with a falsy value: reject with an Error', RpcCode.HANDLER_FAILED),
   LINEFY_ERR_ADDR_IN_USE: createError('LINEFY_ERR_ADDR_IN_USE', 'another daemon is already listening on %s: stop it first or choose another path'),
@@ -122,6 +124,7 @@ export const codes = {
   LINEFY_ERR_NO_LISTEN_TARGET: createError('LINEFY_ERR_NO_LISTEN_TARGET', 'listen() needs { path }, { fd }, { stdio: true }, { host, port }, { http } or socket activation (LISTEN_FDS/LISTEN_PID)'),
   LINEFY_ERR_SOCKET_PATH_TOO_LONG: createError('LINEFY_ERR_SOCKET_PATH_TOO_LONG', 'socket path %s is %d bytes, over the %d-byte limit of unix socket addresses: use a shorter path, e.g. under $XDG_RUNTIME_DIR'),
   LINEFY_ERR_LISTEN: createError('LINEFY_ERR_LISTEN', 'cannot listen on %s: %s'),
+  LINEFY_ERR_ACCEPT: createError('LINEFY_ERR_ACCEPT', 'refusing new connections on %j (%s) until some close: raise the limit on open files (ulimit -n, LimitNOFILE= in the unit) if this recurs'),
   LINEFY_ERR_NOT_ACTIVATED: createError('LINEFY_ERR_NOT_ACTIVATED', 'socket activation %s: start the daemon through its systemd .socket unit, or listen on a path'),
   LINEFY_ERR_STATE_FILE: createError('LINEFY_ERR_STATE_FILE', 'control state file %s: %s: make sure its directory can be created and written by this user, or pass another --state-file'),
   LINEFY_ERR_INVALID_FSM_STATE: createError('LINEFY_ERR_INVALID_FSM_STATE', "'%s' is not a lifecycle state: use one of WAKE, TRANSITIONING, SLEEP, DREAMING"),
@@ -130,6 +133,8 @@ export const codes = {
   // client and CLI
   LINEFY_ERR_REPLY_TOO_LONG: createError('LINEFY_ERR_REPLY_TOO_LONG', 'the daemon sent a reply of %d bytes or more, over maxReplyBytes (%d): raise maxReplyBytes in connect() if replies this large are expected', RpcCode.TRANSPORT_LOST, 'warn'),
   LINEFY_ERR_NOT_RUNNING: createError('LINEFY_ERR_NOT_RUNNING', 'no daemon is listening on %s: start one with `linefy daemon`, or pass --socket with the path it listens on', RpcCode.TRANSPORT_LOST, 'info'),
+  LINEFY_ERR_NO_DISCOVERY: createError('LINEFY_ERR_NO_DISCOVERY', 'the daemon on %s does not answer rpc.discover, so its methods cannot be listed: register the discover plugin in it (app.register(discover), from linefy)', RpcCode.METHOD_NOT_FOUND, 'info'),
+  LINEFY_ERR_UNKNOWN_METHOD: createError('LINEFY_ERR_UNKNOWN_METHOD', "the daemon has no method '%s'%s", RpcCode.METHOD_NOT_FOUND, 'info'),
   LINEFY_ERR_CLI_USAGE: createError('LINEFY_ERR_CLI_USAGE', '%s: run `linefy --help` for usage', RpcCode.INVALID_REQUEST, 'info')
 }
 

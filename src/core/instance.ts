@@ -5,10 +5,11 @@ import type { Logger } from 'pino'
 import type { Connection } from '../connection/types.js'
 import type { Framing } from '../framing/framing.js'
 import type { GateFactory } from '../gate/gate.js'
-import type { McpToolOptions } from '../request/context.js'
+import type { McpToolOptions, MethodExample, MethodInfo } from '../request/context.js'
 import type { Request } from '../request/request.js'
 import type { ControlHandler, Router } from '../router/router.js'
 import type { Activity } from './activity.js'
+import type { WithMethod } from './api.js'
 import type { ErrorMapper } from './errors.js'
 import type { LoggerOption } from './logger.js'
 import type { Compat } from './options.js'
@@ -63,14 +64,27 @@ export interface LinefyOptions {
   router?: Router
   /** Builds the concurrency gate at ready() (default: fastqGate, plugins/gate.ts). */
   gate?: GateFactory
+  /**
+   * Check every result against its method's result schema and answer -32603
+   * naming the failing path when it does not match (default false: a result
+   * schema then costs nothing at run time). For tests and development.
+   */
+  validateResults?: boolean
 }
 
-export interface MethodOptions<S extends TSchema = TUnknown> {
-  schema?: { params?: S }
+export interface MethodOptions<P extends TSchema = TUnknown, R extends TSchema = TUnknown> {
+  /** `params` checks and types `req.params`; `result` types what the handler returns (checked at run time with `validateResults`). */
+  schema?: { params?: P, result?: R }
   /** Milliseconds before the request is answered -32003 and its signal aborted. */
   timeout?: number
   /** Calling this method sets its connection's wire mode from then on (MCP's initialize: 'spec' in a seed daemon). */
   connectionCompat?: Compat
+  /** One line on what the method does, for discovery (`rpc.discover`, `linefy methods`). */
+  summary?: string
+  /** The longer explanation, for discovery. */
+  description?: string
+  /** Calls that show the method at work, for discovery; `params` as sent on the wire. */
+  examples?: MethodExample[]
   /**
    * false: the method takes no slot at the concurrency gate, for a method that
    * only runs other methods (conn.dispatch()), which take theirs: holding a
@@ -81,7 +95,7 @@ export interface MethodOptions<S extends TSchema = TUnknown> {
   mcp?: McpToolOptions
 }
 
-export type MethodHandler<P = unknown> = (this: LinefyInstance, req: Request<P>) => unknown
+export type MethodHandler<P = unknown, R = unknown> = (this: LinefyInstance, req: Request<P>) => R | Promise<R>
 // Callback-style hooks take one more parameter; a hook may ignore it and return a promise instead.
 export type HookDoneFn = (err?: unknown) => void
 export type RequestHook = (req: Request, done: HookDoneFn) => unknown
@@ -116,29 +130,30 @@ export interface LinefyInstance {
   /** Where the transports listen: socket paths, TCP addresses, `fd:N`, `stdio`. */
   addresses (): Array<string | AddressInfo>
 
-  decorate (name: string | symbol, value: unknown): LinefyInstance
+  decorate<T> (this: T, name: string | symbol, value: unknown): T
   hasDecorator (name: string | symbol): boolean
 
-  addHook (name: 'onRequest' | 'preValidation' | 'preHandler' | 'onResponse' | 'onTimeout', fn: RequestHook): LinefyInstance
-  addHook (name: 'onSend', fn: OnSendHook): LinefyInstance
-  addHook (name: 'onError', fn: OnErrorHook): LinefyInstance
-  addHook (name: 'onConnection' | 'onDisconnect', fn: ConnectionHook): LinefyInstance
-  addHook (name: 'onReady' | 'preClose' | 'onClose', fn: ApplicationHook): LinefyInstance
+  addHook<T> (this: T, name: 'onRequest' | 'preValidation' | 'preHandler' | 'onResponse' | 'onTimeout', fn: RequestHook): T
+  addHook<T> (this: T, name: 'onSend', fn: OnSendHook): T
+  addHook<T> (this: T, name: 'onError', fn: OnErrorHook): T
+  addHook<T> (this: T, name: 'onConnection' | 'onDisconnect', fn: ConnectionHook): T
+  addHook<T> (this: T, name: 'onReady' | 'preClose' | 'onClose', fn: ApplicationHook): T
 
-  method<S extends TSchema = TUnknown> (name: string, opts: MethodOptions<S>, handler: MethodHandler<Static<S>>): LinefyInstance
-  method (name: string, handler: MethodHandler<unknown>): LinefyInstance
-  control (type: string, handler: ControlHandler): LinefyInstance
+  /** Adds a method; the instance type returned carries it, for `MethodsOf<typeof app>` and typed clients. */
+  method<T, N extends string, P extends TSchema = TUnknown, R extends TSchema = TUnknown> (this: T, name: N, opts: MethodOptions<P, R>, handler: MethodHandler<Static<P>, Static<R>>): T & WithMethod<N, Static<P>, Static<R>>
+  method<T, N extends string> (this: T, name: N, handler: MethodHandler<unknown>): T & WithMethod<N, unknown, unknown>
+  control<T> (this: T, type: string, handler: ControlHandler): T
 
   /** Maps failures of this context's methods and controls (and its children's) to wire errors. Before ready() only. */
-  setErrorMapper (fn: ErrorMapper): LinefyInstance
+  setErrorMapper<T> (this: T, fn: ErrorMapper): T
   /** The framing of connections opened from this context. Before ready() only. */
-  setFraming (framing: Framing): LinefyInstance
+  setFraming<T> (this: T, framing: Framing): T
   /** Replaces the instance's router; methods and controls registered so far move to it. Before ready() only. */
-  setRouter (router: Router): LinefyInstance
+  setRouter<T> (this: T, router: Router): T
   /** Replaces the instance's concurrency gate. Before ready() only. */
-  setGate (factory: GateFactory): LinefyInstance
+  setGate<T> (this: T, factory: GateFactory): T
   /** The methods registered so far, as the router holds them. */
-  methods (): Array<{ name: string, schema?: { params?: TSchema }, mcp?: McpToolOptions }>
+  methods (): MethodInfo[]
 
   /** Serves one client over any duplex stream: the entry point of every transport. */
   serve (stream: Duplex): Connection

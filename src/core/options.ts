@@ -7,6 +7,8 @@ export interface ResolvedOptions {
   compat: Compat
   /** Every reply written as pure ASCII JSON, as Python's json.dumps writes it. */
   asciiOnly: boolean
+  /** Results checked against their schema.result (-32603 naming the failing path); off, a result schema costs nothing. */
+  validateResults: boolean
   concurrency: number
   maxQueue: number
   perConnection: number
@@ -16,7 +18,7 @@ export interface ResolvedOptions {
   closeGraceMs: number
 }
 
-type Numeric = Exclude<keyof ResolvedOptions, 'compat' | 'asciiOnly'>
+type Numeric = Exclude<keyof ResolvedOptions, 'compat' | 'asciiOnly' | 'validateResults'>
 
 function wholeNumber (opts: Partial<Record<Numeric, unknown>>, name: Numeric, fallback: number, min: 0 | 1): number {
   const v = opts[name]
@@ -32,9 +34,12 @@ export function resolveOptions (opts: Partial<Record<keyof ResolvedOptions, unkn
   if (compat !== 'spec' && compat !== 'seed') throw new codes.LINEFY_ERR_INVALID_OPTION('compat', `must be 'spec' or 'seed', got ${String(compat)}`)
   const asciiOnly = opts.asciiOnly ?? compat === 'seed'
   if (typeof asciiOnly !== 'boolean') throw new codes.LINEFY_ERR_INVALID_OPTION('asciiOnly', `must be true or false, got ${String(asciiOnly)}`)
+  const validateResults = opts.validateResults ?? false
+  if (typeof validateResults !== 'boolean') throw new codes.LINEFY_ERR_INVALID_OPTION('validateResults', `must be true or false, got ${String(validateResults)}`)
   return {
     compat,
     asciiOnly,
+    validateResults,
     concurrency: wholeNumber(opts, 'concurrency', 64, 1),
     maxQueue: wholeNumber(opts, 'maxQueue', 4096, 0),
     perConnection: wholeNumber(opts, 'perConnection', 1, 1),

@@ -88,6 +88,12 @@ function method (this: InternalInstance, name: string, a: MethodOptions | AnyHoo
   if (opts.timeout !== undefined && (!Number.isInteger(opts.timeout) || opts.timeout < 0)) {
     throw new codes.LINEFY_ERR_INVALID_OPTION('timeout', `of method '${name}' must be a whole number of milliseconds, got ${String(opts.timeout)}`)
   }
+  for (const key of ['summary', 'description'] as const) {
+    if (opts[key] !== undefined && typeof opts[key] !== 'string') throw new codes.LINEFY_ERR_INVALID_OPTION(key, `of method '${name}' must be a string, got ${typeof opts[key]}`)
+  }
+  if (opts.examples !== undefined && (!Array.isArray(opts.examples) || !opts.examples.every((e) => typeof e?.name === 'string' && e.name !== ''))) {
+    throw new codes.LINEFY_ERR_INVALID_OPTION('examples', `of method '${name}' must be an array of { name, params, result } with a non-empty name`)
+  }
   const full = this[kPrefix] + name
   if (state.methodNames.has(full)) throw new codes.LINEFY_ERR_METHOD_DUPLICATE(full)
   state.methodNames.add(full)
@@ -97,8 +103,8 @@ function method (this: InternalInstance, name: string, a: MethodOptions | AnyHoo
   if (opts.gated !== undefined && typeof opts.gated !== 'boolean') {
     throw new codes.LINEFY_ERR_INVALID_OPTION('gated', `of method '${name}' must be true or false, got ${String(opts.gated)}`)
   }
-  const { schema, timeout, connectionCompat, gated, mcp } = opts
-  state.router.addMethod({ name: full, schema, timeout, connectionCompat, gated, mcp, handler, instance: this })
+  const { schema, timeout, connectionCompat, summary, description, examples, gated, mcp } = opts
+  state.router.addMethod({ name: full, schema, timeout, connectionCompat, summary, description, examples, gated, mcp, handler, instance: this })
   return this
 }
 
@@ -113,7 +119,7 @@ function control (this: InternalInstance, type: string, handler: ControlHandler)
 }
 
 function methods (this: InternalInstance): ReturnType<LinefyInstance['methods']> {
-  return Array.from(this[kState].router.methods(), ({ name, schema, mcp }) => ({ name, schema, mcp }))
+  return Array.from(this[kState].router.methods(), ({ handler, instance, ...info }) => info)
 }
 
 function setErrorMapper (this: InternalInstance, fn: ErrorMapper): LinefyInstance {

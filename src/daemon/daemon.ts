@@ -5,6 +5,7 @@ import type { LinefyInstance } from '../core/instance.js'
 import activation, { activationFds } from '../../plugins/activation.js'
 import demo from '../../plugins/demo.js'
 import http, { type HttpOptions } from '../../plugins/http.js'
+import discover from '../../plugins/discover.js'
 import lifecycle from '../../plugins/lifecycle.js'
 import mcp from '../../plugins/mcp.js'
 import stdio from '../../plugins/stdio.js'
@@ -54,6 +55,7 @@ export function buildDaemon (opts: DaemonOptions = {}): LinefyInstance {
     asciiOnly: opts.asciiOnly
   })
   app.register(lifecycle, { stateFile: opts.stateFile })
+  app.register(discover, { info: { title: 'linefy reference daemon' } })
   if (opts.mcp === true) app.register(mcp, { name: 'linefy', version: VERSION, instructions: 'The tools of a linefy daemon; with --demo: echo, sleep, fail and add.' })
   if (opts.demo === true) app.register(demo)
   if (opts.stdio === true) {

@@ -33,7 +33,8 @@ export function inputSchema (method: string, params: TSchema | undefined): JsonS
  * same way, see content.ts).
  */
 export function outputSchema (result: TSchema | undefined): { schema?: JsonSchema, wrap?: boolean } {
-  if (result === undefined) return {}
+  // a method that never returns (Type.Never) has no output to describe
+  if (result === undefined || result[Kind] === 'Never') return {}
   if (isObject(result)) return { schema: plain(result), wrap: false }
   return { schema: { type: 'object', properties: { result: plain(result) }, required: ['result'] }, wrap: true }
 }

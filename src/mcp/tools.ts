@@ -11,7 +11,7 @@ import type { Session } from './session.js'
 /** A tool named in the plugin's `tools` option: a method name, or one with the options `mcp` would give it. */
 export type ToolEntry = string | ({ name: string } & Partial<McpToolOptions>)
 
-interface MethodInfo { name: string, schema?: { params?: TSchema }, mcp?: McpToolOptions }
+interface MethodInfo { name: string, schema?: { params?: TSchema, result?: TSchema }, summary?: string, description?: string, mcp?: McpToolOptions }
 
 interface Tool {
   readonly name: string
@@ -49,11 +49,11 @@ export class Tools {
     }
     for (const m of methods) {
       if (m.mcp === undefined && !named.has(m.name)) continue
-      const opts = { ...m.mcp, ...named.get(m.name) }
+      const opts = { description: m.description ?? m.summary, ...m.mcp, ...named.get(m.name) }
       if (opts.description !== undefined && typeof opts.description !== 'string') {
         throw new codes.LINEFY_ERR_INVALID_OPTION('mcp', `of method '${m.name}' needs a description string, got ${String(opts.description)}`)
       }
-      const out = outputSchema((m.schema as { result?: TSchema } | undefined)?.result)
+      const out = outputSchema(m.schema?.result)
       const listing = defined({
         name: m.name,
         title: opts.title,

@@ -8,8 +8,8 @@ import { bind, type AnyHook, type Hooks } from './hooks.js'
 
 /** How a method shows as an MCP tool (plugins/mcp.ts); any method with it is one. */
 export interface McpToolOptions {
-  /** What the tool does, for the model that picks it. */
-  description: string
+  /** What the tool does, for the model that picks it (default: the method's description, else its summary). */
+  description?: string
   /** A display name. */
   title?: string
   annotations?: {
@@ -21,13 +21,24 @@ export interface McpToolOptions {
   }
 }
 
+/** A call that shows a method at work: `params` as sent on the wire, `result` as answered. */
+export interface MethodExample {
+  name: string
+  params?: unknown
+  result: unknown
+}
+
 /** What `app.method()` records; the router keeps it, the core compiles it into a Context at ready(). */
 export interface MethodDefinition {
   name: string
-  schema?: { params?: TSchema }
+  // `result` is compiled only with validateResults; discovery and MCP read both
+  schema?: { params?: TSchema, result?: TSchema }
   timeout?: number
   /** Calling it sets its connection's wire mode (MCP's initialize: spec JSON-RPC even in a seed daemon). */
   connectionCompat?: Compat
+  summary?: string
+  description?: string
+  examples?: MethodExample[]
   /** False: it takes no slot at the gate (it only runs other methods, which take theirs: MCP's tools/call). */
   gated?: boolean
   mcp?: McpToolOptions
@@ -35,6 +46,9 @@ export interface MethodDefinition {
   // the plugin instance the method was added on: its hooks, mapper and `this`
   instance: object
 }
+
+/** A method as `app.methods()` describes it: its definition without the handler and plugin instance. */
+export type MethodInfo = Omit<MethodDefinition, 'handler' | 'instance'>
 
 /** The instance-wide pieces every context shares, fixed at ready(). */
 export interface Admission {
@@ -57,6 +71,8 @@ export class Context {
   readonly connectionCompat: Compat | undefined
   readonly gated: boolean
   readonly validator: TypeCheck<TSchema> | null
+  // null unless validateResults is on and the method has a result schema
+  readonly resultValidator: TypeCheck<TSchema> | null
   readonly errorMapper: ErrorMapper
   readonly admission: Admission
   readonly onRequest: AnyHook[] | null
@@ -67,7 +83,7 @@ export class Context {
   readonly onError: AnyHook[] | null
   readonly onTimeout: AnyHook[] | null
 
-  constructor (def: MethodDefinition, hooks: Hooks, errorMapper: ErrorMapper, admission: Admission) {
+  constructor (def: MethodDefinition, hooks: Hooks, errorMapper: ErrorMapper, admission: Admission, validateResults: boolean) {
     this.name = def.name
     this.handler = def.handler
     this.instance = def.instance
@@ -75,6 +91,7 @@ export class Context {
     this.connectionCompat = def.connectionCompat
     this.gated = def.gated !== false
     this.validator = def.schema?.params === undefined ? null : TypeCompiler.Compile(def.schema.params)
+    this.resultValidator = !validateResults || def.schema?.result === undefined ? null : TypeCompiler.Compile(def.schema.result)
     this.errorMapper = errorMapper
     this.admission = admission
     this.onRequest = bind(hooks.onRequest)

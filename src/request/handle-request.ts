@@ -5,7 +5,7 @@ import { kAdmission, kContext, kIdJson, kSink, kSlot, kStage, kTimer } from '../
 import type { GatedRequest } from '../gate/gate.js'
 import type { Context } from './context.js'
 import { hookRunner, isThenable, shapes } from './hooks.js'
-import { HEAD, errorLine } from './reply.js'
+import { HEAD, RawJson, errorLine } from './reply.js'
 import { abortRequest, Admission, Request, Stage, type JsonRpcId } from './request.js'
 
 // a request answered while one of its hooks was pending runs no more hooks
@@ -124,6 +124,12 @@ function afterOnSend (err: unknown, req: Request, value: unknown): void {
   if (err !== null) return fail(req, err)
   if (req[kStage] >= Stage.Failing) return
   if (req.id === undefined) return finish(req, undefined)
+  if (value instanceof RawJson) return finish(req, HEAD + req[kIdJson] + ',"result":' + value.json + '}')
+  const check = req[kContext].resultValidator
+  if (check !== null && !check.Check(value)) {
+    const first = check.Errors(value).First()
+    return fail(req, new codes.LINEFY_ERR_INVALID_RESULT(req.method, first?.path || '/', first?.message))
+  }
   let body: string | undefined
   try {
     body = JSON.stringify(value)

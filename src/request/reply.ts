@@ -3,6 +3,21 @@ import { RpcCode, type LinefyError, type WireError } from '../core/errors.js'
 /** Every reply starts the same: built by concatenation, never by JSON.stringify of an envelope. */
 export const HEAD = '{"jsonrpc":"2.0","id":'
 
+/**
+ * A result serialised once, when it is made: a method that returns the same
+ * large value to many requests (a discovery document) caches one of these,
+ * and each reply carries its JSON as it is. It is not checked against a
+ * result schema.
+ */
+export class RawJson {
+  readonly json: string
+
+  constructor (value: unknown) {
+    // undefined has no JSON: answered as null, like any other undefined result
+    this.json = JSON.stringify(value) ?? 'null'
+  }
+}
+
 export function errorLine (idJson: string, err: WireError): string {
   let body: string
   try {

@@ -4,6 +4,7 @@ import type { LinefyInstance } from '../core/instance.js'
 import { internal } from '../core/internal.js'
 import { Phase, type State } from '../core/state.js'
 import { kState } from '../core/symbols.js'
+import { connectionCap, fdLimit } from './fd-limit.js'
 
 export type Address = string | AddressInfo
 
@@ -41,6 +42,23 @@ export function serveNet (
   server: Server = createServer({ allowHalfOpen: true }, (socket) => { app.serve(socket) })
 ): Promise<void> | undefined {
   const state = stateOf(app)
+  // refusals come in bursts (a flood of connects while descriptors run out):
+  // the log gets one line when a burst starts and one when accepting resumes
+  let refused = 0
+  server.on('connection', () => {
+    if (refused === 0) return
+    state.log.info({ address, refused }, 'accepting connections again')
+    refused = 0
+  })
+  const refuse = (why: string, cause?: Error): void => {
+    if (refused++ !== 0) return
+    const err = new codes.LINEFY_ERR_ACCEPT(address, why)
+    if (cause !== undefined) err.cause = cause
+    state.log.error({ err, address }, 'refusing connections')
+  }
+  const limit = fdLimit()
+  const cap = connectionCap(limit)
+  if (cap !== null) server.maxConnections = cap
   let address: Address | null = null
   let closed: Promise<unknown> | null = null
   app.addHook('onClose', async () => {
@@ -54,7 +72,8 @@ export function serveNet (
     // not events.once(): it would reject on the first 'error'
     closed = new Promise((resolve) => server.once('close', resolve))
     // accept() failures (EMFILE and the like) must not crash the daemon
-    server.on('error', (err) => state.log.error({ err, address }, 'accepting a connection failed'))
+    server.on('error', (err) => refuse(err.message, err))
+    server.on('drop', () => refuse(`${cap} connections open, all that a limit of ${limit} open files leaves room for`))
     state.addresses.push(address)
     state.servers.add(server)
   })

@@ -1,10 +1,7 @@
-import { fileURLToPath } from 'node:url'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
+import { cliPath } from './process.js'
 import type { Teardown } from './util.js'
-
-// the built CLI: `npm test` builds first (pretest); run `npm run build` before a single file
-const cliPath = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
 
 export interface McpSession {
   client: Client

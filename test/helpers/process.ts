@@ -8,10 +8,10 @@ import { buildDaemon } from '../../src/daemon/daemon.js'
 import { tempSocket, type Teardown } from './util.js'
 import { Lines, serveOn } from './wire.js'
 
-const fixtures = fileURLToPath(new URL('../../fixtures/', import.meta.url))
+export const fixtures = fileURLToPath(new URL('../../fixtures/', import.meta.url))
 
 // the built CLI: `npm test` builds first (pretest); run `npm run build` before a single file
-const cliPath = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
+export const cliPath = fileURLToPath(new URL('../../dist/linefy.mjs', import.meta.url))
 
 export interface Exit { code: number | null, signal: NodeJS.Signals | null }
 
@@ -64,6 +64,11 @@ function spawnNode (t: Teardown, argv: string[], options: ChildOptions): Child {
 /** Runs a script of fixtures/ with node; killed at teardown if still running. */
 export function runFixture (t: Teardown, script: string, args: string[] = [], options: ChildOptions = {}): Child {
   return spawnNode(t, [join(fixtures, script), ...args], options)
+}
+
+/** Runs a script of the repository (scripts/, bench/) with node; killed at teardown if still running. */
+export function runScript (t: Teardown, script: string, args: string[] = [], options: ChildOptions = {}): Child {
+  return spawnNode(t, [fileURLToPath(new URL('../../' + script, import.meta.url)), ...args], options)
 }
 
 /** What the CLI did: its exit and everything it wrote. */

@@ -63,6 +63,36 @@ t.test('a header block without Content-Length is malformed and ends framing', as
   t.same(events, [['malformed', 'missing Content-Length header']], 'nothing after it is read, and end() adds nothing')
 })
 
+t.test('a length that is not a byte count, or two lengths, is malformed with what to send instead', async (t) => {
+  const reasons = ['-1', '1e3', '', '9007199254740992', '9'.repeat(40)].map((v) => {
+    const { d, events } = decoder()
+    d.push(b(`Content-Length: ${v}\r\n\r\n{}`))
+    return events
+  })
+  t.same(reasons, [
+    [['malformed', "Content-Length '-1' is not a byte count: send the body's length in bytes"]],
+    [['malformed', "Content-Length '1e3' is not a byte count: send the body's length in bytes"]],
+    [['malformed', "Content-Length '' is not a byte count: send the body's length in bytes"]],
+    [['malformed', "Content-Length '9007199254740992' is not a byte count: send the body's length in bytes"]],
+    [['malformed', `Content-Length '${'9'.repeat(32)}...' is not a byte count: send the body's length in bytes`]]
+  ])
+  const twice = decoder()
+  twice.d.push(b('Content-Length: 2\r\ncontent-length: 2\r\n\r\n{}'))
+  t.same(twice.events, [['malformed', 'more than one Content-Length header: send exactly one']])
+})
+
+t.test('an empty body is a frame of its own', async (t) => {
+  const { d, events } = decoder()
+  d.push(b('Content-Length: 0\r\n\r\n' + msg('[]')))
+  t.same(events, [['frame', ''], ['frame', '[]']])
+})
+
+t.test('a header block over 8192 bytes is malformed even when it ends in the same chunk', async (t) => {
+  const { d, events } = decoder()
+  d.push(b('X-Padding: ' + 'a'.repeat(8190) + '\r\nContent-Length: 2\r\n\r\n{}'))
+  t.same(events, [['malformed', 'header block over 8192 bytes']])
+})
+
 t.test('a header block that never ends is malformed once over 8192 bytes', async (t) => {
   const { d, events } = decoder()
   d.push(b('X-Padding: ' + 'a'.repeat(8000)))
