@@ -17,10 +17,12 @@ t.test("the SDK's Client lists and calls the demo tools of `linefy daemon --stdi
   const { tools } = await client.listTools()
   t.same(tools.map((tool) => tool.name), demoTools)
   t.match(tools.find((tool) => tool.name === 'add'), {
-    description: 'Adds two numbers.',
+    description: 'Adds a and b.',
     inputSchema: { type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } }, required: ['a', 'b'] },
+    outputSchema: { type: 'object', properties: { result: { type: 'number' } }, required: ['result'] },
     annotations: { readOnlyHint: true }
-  })
+  }, "the method's summary and result schema describe the tool")
+  t.notOk('outputSchema' in (tools.find((tool) => tool.name === 'fail') ?? {}), 'a method that never returns has no output schema')
   t.same(tools.find((tool) => tool.name === 'echo')?.inputSchema, { type: 'object' }, 'a method without a params schema takes any arguments')
 
   t.same(await client.callTool({ name: 'add', arguments: { a: 2, b: 3 } }), { content: [{ type: 'text', text: '5' }], structuredContent: { result: 5 } })

@@ -62,8 +62,8 @@ t.test('tools/list pages with an opaque cursor; a cursor not of ours is -32602',
 t.test('a tool\'s schemas: params normalised to an object schema, result schema to outputSchema (wrapped unless an object)', async (t) => {
   const app = mcpApp(t)
   const Point = Type.Object({ x: Type.Number() })
-  app.method('point', { schema: { params: Type.Union([Type.Undefined(), Point]), result: Point } as never, mcp: { description: 'p' } }, () => ({ x: 1 }))
-  app.method('count', { schema: { result: Type.Integer() } as never, mcp: { description: 'n' } }, () => 3)
+  app.method('point', { schema: { params: Type.Union([Type.Undefined(), Point]), result: Point }, mcp: { description: 'p' } }, () => ({ x: 1 }))
+  app.method('count', { schema: { result: Type.Integer() }, mcp: { description: 'n' } }, () => 3)
   const [, list, point, count] = await injectLines(app, [init(), rpc(1, 'tools/list'), rpc(2, 'tools/call', { name: 'point', arguments: { x: 1 } }), rpc(3, 'tools/call', { name: 'count' })])
   t.same(list?.result?.tools, [
     { name: 'point', description: 'p', inputSchema: { type: 'object', properties: { x: { type: 'number' } }, required: ['x'] }, outputSchema: { type: 'object', properties: { x: { type: 'number' } }, required: ['x'] } },
