@@ -10,6 +10,7 @@ import { tcpBinding } from './tcp.js'
 import { unixBinding } from './unix.js'
 
 export type { HttpOptions } from '../src/http/types.js'
+export { addHttpRoute, type HttpRoute } from '../src/http/routes.js'
 
 /**
  * server.close() (close() stopping the listener) would also destroy every

@@ -262,3 +262,18 @@ t.test('a client that disconnects with one request running and one queued behind
   t.notOk(queuedRan, 'the queued handler was not started when the running one freed its slot')
   t.match(app.activity, { inFlight: 0, queued: 0, connections: 0 })
 })
+
+t.test('on a connection that does not answer cancelled requests (MCP), a cancelled request, running or waiting its turn, gets no reply', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  const reasons: unknown[] = []
+  let ran = false
+  app.method('quiet', (req: Request) => { req.connection.answerCancelled = false; return 'quiet' })
+  app.method('work', abortable(reasons))
+  app.method('second', () => { ran = true })
+  app.method('after', () => 'after')
+  const replies = await injectLines(app, [rpc(1, 'quiet'), rpc(2, 'work'), rpc(3, 'second'), mcpCancel(3), mcpCancel(2), rpc(4, 'after')])
+  t.same(replies, [{ jsonrpc: '2.0', id: 1, result: 'quiet' }, undefined, undefined, undefined, undefined, { jsonrpc: '2.0', id: 4, result: 'after' }])
+  t.match(reasons, [{ code: 'LINEFY_ERR_CANCELLED' }], 'the running one was aborted')
+  t.notOk(ran, 'the waiting one never ran')
+})

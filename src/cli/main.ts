@@ -11,9 +11,10 @@ export type { Io } from './io.js'
 export const usage = `Usage: linefy <command> [options]
 
 Commands:
-  daemon [--socket PATH] [--demo] [--concurrency N] [--max-line-bytes N]
+  daemon [--socket PATH] [--demo] [--mcp] [--concurrency N] [--max-line-bytes N]
          [--state-file PATH] [--stdio] [--http ADDRESS] [--log-level LEVEL]
       Run the reference daemon. SIGTERM or SIGINT stops it gracefully.
+      --mcp serves MCP too (with --demo, the demo methods are its tools).
       --http serves JSON-RPC over HTTP too: on a socket file when ADDRESS
       contains a '/', else on TCP [HOST:]PORT (HOST defaults to 127.0.0.1).
   call [--socket PATH] [--timeout MS] METHOD [PARAMS_JSON]
@@ -48,6 +49,7 @@ const verbs: Record<string, Verb> = {
     options: {
       ...socketOption,
       demo: { type: 'boolean' },
+      mcp: { type: 'boolean' },
       concurrency: { type: 'string' },
       'max-line-bytes': { type: 'string' },
       'state-file': { type: 'string' },
@@ -62,6 +64,7 @@ const verbs: Record<string, Verb> = {
       return runDaemon({
         socketPath: socketPath(values.socket as string | undefined, env),
         demo: values.demo === true,
+        mcp: values.mcp === true,
         concurrency: count(values, 'concurrency'),
         maxLineBytes: count(values, 'max-line-bytes'),
         stateFile: filePath(values, 'state-file'),

@@ -7,10 +7,11 @@ import { runOnDisconnectHooks, type AnyHook } from '../request/hooks.js'
 import { codedLine, errorLine } from '../request/reply.js'
 import { Backlog, refusal } from './backlog.js'
 import type { Compat } from '../core/options.js'
+import { dispatchOwn } from './dispatch.js'
 import { InFlightList } from './in-flight.js'
 import { Outbox } from './outbox.js'
 import { Outgoing, type RequestOptions } from './outgoing.js'
-import type { Collector, Connection, ConnectionHost, InFlight, Route, Sink } from './types.js'
+import type { Collector, Connection, ConnectionHost, DispatchOptions, InFlight, Route, Sink } from './types.js'
 
 const ORDINARY_DISCONNECT = new Set(['EPIPE', 'ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED'])
 const NOTHING = Buffer.alloc(0)
@@ -30,7 +31,7 @@ export class LineConnection implements Connection, Sink, FrameSink {
   private readonly decoder: Decoder
   private readonly collector: Collector | null
   private readonly onDisconnectHooks: AnyHook[]
-  private readonly perConnection: number
+  perConnection: number
   private readonly backlog = new Backlog()
   private running = 0
   framesRead = 0
@@ -47,6 +48,7 @@ export class LineConnection implements Connection, Sink, FrameSink {
   private logger: Logger | null = null
   pending = 0
   compat: Compat
+  answerCancelled = true
   closing = false
   destroyed = false
 
@@ -101,6 +103,10 @@ export class LineConnection implements Connection, Sink, FrameSink {
     return this.outgoing.request(method, params, opts)
   }
 
+  dispatch (msg: unknown, opts: DispatchOptions = {}): Promise<string | undefined> {
+    return dispatchOwn(this.router, this, msg, opts)
+  }
+
   answer (id: unknown, error: { code?: unknown, message?: unknown, data?: unknown } | undefined, result: unknown): boolean {
     return this.outgoing.answer(id, error, result)
   }
@@ -145,8 +151,7 @@ export class LineConnection implements Connection, Sink, FrameSink {
     this.maybeEnd()
   }
 
-  // Sink: every frame ends here exactly once, with its reply or none
-
+  /** Sink: every frame ends here exactly once, with its reply or none. */
   complete (seq: number, line: string | undefined): void {
     this.running--
     this.pending--
@@ -158,18 +163,14 @@ export class LineConnection implements Connection, Sink, FrameSink {
     this.maybeEnd()
   }
 
-  track (req: InFlight): void {
-    this.inflight.add(req)
-  }
-
-  untrack (req: InFlight): void {
-    this.inflight.remove(req)
-  }
+  // the requests started here, until they end: what cancel(), expire() and a disconnect reach
+  track (req: InFlight): void { this.inflight.add(req) }
+  untrack (req: InFlight): void { this.inflight.remove(req) }
 
   cancel (id: unknown): void {
     // a notice without a usable target must not match the lines that have no id
     if (typeof id !== 'string' && typeof id !== 'number') return
-    if (!this.inflight.cancel(id)) this.backlog.cancel(id)
+    if (!this.inflight.cancel(id, this.answerCancelled)) this.backlog.cancel(id)
   }
 
   beginClose (): void {
@@ -203,7 +204,7 @@ export class LineConnection implements Connection, Sink, FrameSink {
       if (e === undefined) break
       this.running++
       if (e.line !== null) this.complete(e.seq, e.line)
-      else if (e.cancelled) this.complete(e.seq, refusal(e.msg, 'request cancelled', RpcCode.CANCELLED))
+      else if (e.cancelled) this.complete(e.seq, this.answerCancelled ? refusal(e.msg, 'request cancelled', RpcCode.CANCELLED) : undefined)
       else if (e.late || this.expired) this.complete(e.seq, refusal(e.msg, 'server shutting down', RpcCode.SHUTTING_DOWN))
       else this.router.dispatch(e.msg, this, this, e.seq)
     }
@@ -283,14 +284,13 @@ export class LineConnection implements Connection, Sink, FrameSink {
     if (this.destroyed) return
     this.destroyed = true
     this.outbox?.discard()
-    const host = this.host
-    host.connections.delete(this)
-    host.activity.connections--
+    this.host.connections.delete(this)
+    this.host.activity.connections--
     this.backlog.clear()
     this.inflight.drop()
     this.outgoing.closeAll()
     if (this.onDisconnectHooks.length > 0) runOnDisconnectHooks(this.onDisconnectHooks, this, undefined, afterOnDisconnect)
-    host.onConnectionClosed?.()
+    this.host.onConnectionClosed?.()
   }
 }
 

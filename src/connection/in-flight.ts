@@ -26,11 +26,12 @@ export class InFlightList {
     if (i < list.length) list[i] = last
   }
 
-  /** Cancels the running request with this id; false when none runs. */
-  cancel (id: string | number): boolean {
+  /** Cancels the running request with this id, answered -32800 or, unless `answer`, not at all; false when none runs. */
+  cancel (id: string | number, answer: boolean): boolean {
     const req = this.list.find((r) => r.id === id)
     if (req === undefined) return false
-    this.host.abort(req, new codes.LINEFY_ERR_CANCELLED())
+    if (answer) this.host.abort(req, new codes.LINEFY_ERR_CANCELLED())
+    else this.host.drop(req, new codes.LINEFY_ERR_CANCELLED())
     return true
   }
 

@@ -84,7 +84,26 @@ export const codes = {
   LINEFY_ERR_HTTP_TOO_MANY_CONNECTIONS: createError('LINEFY_ERR_HTTP_TOO_MANY_CONNECTIONS', '%d HTTP connections are already open (maxConnections): retry later, reuse a keep-alive connection, or raise maxConnections', RpcCode.OVERLOADED, 'warn'),
   LINEFY_ERR_HTTP_PIPELINE_FULL: createError('LINEFY_ERR_HTTP_PIPELINE_FULL', '%d requests are already waiting on this connection (maxBacklog): wait for their replies before sending more', RpcCode.OVERLOADED, 'warn'),
 
+  // MCP (plugins/mcp.ts): what a host gets wrong, answered on the wire
+  LINEFY_ERR_MCP_NOT_INITIALIZED: createError('LINEFY_ERR_MCP_NOT_INITIALIZED', "'%s' before initialize: send initialize first (only ping and server/discover may come before it)", RpcCode.INVALID_REQUEST, 'debug'),
+  LINEFY_ERR_MCP_ALREADY_INITIALIZED: createError('LINEFY_ERR_MCP_ALREADY_INITIALIZED', 'this connection is already initialized: open a new connection to start another session', RpcCode.INVALID_REQUEST, 'debug'),
+  LINEFY_ERR_MCP_UNKNOWN_TOOL: createError('LINEFY_ERR_MCP_UNKNOWN_TOOL', "unknown tool '%s': tools/list names the tools this server has", RpcCode.INVALID_PARAMS, 'debug'),
+  LINEFY_ERR_MCP_UNKNOWN_PROMPT: createError('LINEFY_ERR_MCP_UNKNOWN_PROMPT', "unknown prompt '%s': prompts/list names the prompts this server has", RpcCode.INVALID_PARAMS, 'debug'),
+  LINEFY_ERR_MCP_UNKNOWN_RESOURCE: createError('LINEFY_ERR_MCP_UNKNOWN_RESOURCE', 'resource not found: %s (resources/list and resources/templates/list name what this server has)', -32002, 'debug'),
+  LINEFY_ERR_MCP_UNKNOWN_REF: createError('LINEFY_ERR_MCP_UNKNOWN_REF', 'nothing to complete for %s: name a prompt of prompts/list or a template of resources/templates/list', RpcCode.INVALID_PARAMS, 'debug'),
+  LINEFY_ERR_MCP_MISSING_ARGUMENT: createError('LINEFY_ERR_MCP_MISSING_ARGUMENT', "prompt '%s' needs the argument '%s'", RpcCode.INVALID_PARAMS, 'debug'),
+  LINEFY_ERR_MCP_INVALID_CURSOR: createError('LINEFY_ERR_MCP_INVALID_CURSOR', "invalid cursor '%s': pass the nextCursor of the previous page, or none for the first page", RpcCode.INVALID_PARAMS, 'debug'),
+  LINEFY_ERR_MCP_SESSION_REQUIRED: createError('LINEFY_ERR_MCP_SESSION_REQUIRED', 'no Mcp-Session-Id header: send initialize first, then the Mcp-Session-Id its response carried with every request', RpcCode.INVALID_REQUEST, 'debug'),
+  LINEFY_ERR_MCP_UNKNOWN_SESSION: createError('LINEFY_ERR_MCP_UNKNOWN_SESSION', 'session %s is not open (ended, or never begun): start a new one with initialize', RpcCode.INVALID_REQUEST, 'debug'),
+  LINEFY_ERR_MCP_NOT_ACCEPTABLE: createError('LINEFY_ERR_MCP_NOT_ACCEPTABLE', 'the Accept header must list %s', RpcCode.INVALID_REQUEST, 'debug'),
+  LINEFY_ERR_MCP_PROTOCOL_VERSION: createError('LINEFY_ERR_MCP_PROTOCOL_VERSION', "MCP-Protocol-Version '%s' is not one this server speaks (%s): send the version initialize agreed on", RpcCode.INVALID_REQUEST, 'debug'),
+  LINEFY_ERR_MCP_STREAM_OPEN: createError('LINEFY_ERR_MCP_STREAM_OPEN', 'this session already has its GET stream open: close it before opening another', RpcCode.INVALID_REQUEST, 'debug'),
+  LINEFY_ERR_MCP_TOO_MANY_SUBSCRIPTIONS: createError('LINEFY_ERR_MCP_TOO_MANY_SUBSCRIPTIONS', 'this session already holds %d resource subscriptions: unsubscribe from some first', RpcCode.INVALID_PARAMS, 'warn'),
+
   // programmer errors, thrown at set-up time
+  LINEFY_ERR_MCP_TOOL_SCHEMA: createError('LINEFY_ERR_MCP_TOOL_SCHEMA', "method '%s' takes params of type %s, but the arguments of an MCP tool are always an object: give it a Type.Object params schema, or leave it out of MCP"),
+  LINEFY_ERR_MCP_NO_METHOD: createError('LINEFY_ERR_MCP_NO_METHOD', "MCP tool '%s' is not a method: register it with app.method() or take it out of the mcp plugin's tools list"),
+  LINEFY_ERR_MCP_DUPLICATE: createError('LINEFY_ERR_MCP_DUPLICATE', "MCP %s '%s' is already registered: each may be added once"),
   LINEFY_ERR_DEC_ALREADY_PRESENT: createError('LINEFY_ERR_DEC_ALREADY_PRESENT', "decorator '%s' has already been added: pick another name"),
   LINEFY_ERR_METHOD_DUPLICATE: createError('LINEFY_ERR_METHOD_DUPLICATE', "method '%s' is already registered: each method name may be added once"),
   LINEFY_ERR_CONTROL_DUPLICATE: createError('LINEFY_ERR_CONTROL_DUPLICATE', "control type '%s' is already registered"),

@@ -99,8 +99,11 @@ function method (this: InternalInstance, name: string, a: MethodOptions | AnyHoo
   if (opts.connectionCompat !== undefined && opts.connectionCompat !== 'spec' && opts.connectionCompat !== 'seed') {
     throw new codes.LINEFY_ERR_INVALID_OPTION('connectionCompat', `of method '${name}' must be 'spec' or 'seed', got ${String(opts.connectionCompat)}`)
   }
-  const { schema, timeout, connectionCompat, summary, description, examples } = opts
-  state.router.addMethod({ name: full, schema, timeout, connectionCompat, summary, description, examples, handler, instance: this })
+  if (opts.gated !== undefined && typeof opts.gated !== 'boolean') {
+    throw new codes.LINEFY_ERR_INVALID_OPTION('gated', `of method '${name}' must be true or false, got ${String(opts.gated)}`)
+  }
+  const { schema, timeout, connectionCompat, summary, description, examples, gated, mcp } = opts
+  state.router.addMethod({ name: full, schema, timeout, connectionCompat, summary, description, examples, gated, mcp, handler, instance: this })
   return this
 }
 

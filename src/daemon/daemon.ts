@@ -7,10 +7,14 @@ import demo from '../../plugins/demo.js'
 import http, { type HttpOptions } from '../../plugins/http.js'
 import discover from '../../plugins/discover.js'
 import lifecycle from '../../plugins/lifecycle.js'
+import mcp from '../../plugins/mcp.js'
 import stdio from '../../plugins/stdio.js'
 import unix from '../../plugins/unix.js'
 
 export { socketPath } from './socket-path.js'
+
+/** package.json's version, for MCP's serverInfo (test/mcp-daemon.test.ts keeps them equal). */
+export const VERSION = '0.1.0'
 
 export interface DaemonOptions {
   /**
@@ -21,6 +25,8 @@ export interface DaemonOptions {
   socketPath?: string
   /** Add the demo methods: echo, sleep, fail, add. */
   demo?: boolean
+  /** Serve MCP too (plugins/mcp.ts): the methods opted in (with `demo`, the demo methods) are its tools. */
+  mcp?: boolean
   concurrency?: number
   maxLineBytes?: number
   /** Replies as pure ASCII JSON, as the Python server writes them (default true). */
@@ -50,6 +56,7 @@ export function buildDaemon (opts: DaemonOptions = {}): LinefyInstance {
   })
   app.register(lifecycle, { stateFile: opts.stateFile })
   app.register(discover, { info: { title: 'linefy reference daemon' } })
+  if (opts.mcp === true) app.register(mcp, { name: 'linefy', version: VERSION, instructions: 'The tools of a linefy daemon; with --demo: echo, sleep, fail and add.' })
   if (opts.demo === true) app.register(demo)
   if (opts.stdio === true) {
     app.register(stdio, { input: opts.input, output: opts.output })

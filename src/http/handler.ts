@@ -11,6 +11,7 @@ import type { Hooks } from '../request/hooks.js'
 import type { Lifecycle } from '../../plugins/lifecycle.js'
 import { errorBody, JSON_TYPE, REASON, resolveOptions, STATUS, type Resolved } from './options.js'
 import { kPeer, onFinish, onSocketClose, Peer, type PeerOwner, type Tagged } from './peer.js'
+import { httpRoute } from './routes.js'
 
 /**
  * The HTTP side of the pipeline: routes each request by path and method,
@@ -138,6 +139,12 @@ export class HttpHandler implements PeerOwner {
     const url = req.url as string
     const q = url.indexOf('?')
     const path = q === -1 ? url : url.slice(0, q)
+    const route = httpRoute(this.state, path)
+    if (route !== undefined) {
+      // its response is the route's own: the peer waits for it to finish, not for a reply
+      peer.unanswered--
+      return route(req, res, peer.injected)
+    }
     if (path === this.opts.endpoint) {
       if (req.method !== 'POST') return this.refuse(peer, res, new codes.LINEFY_ERR_HTTP_METHOD(req.method, path, 'POST'), expectContinue, 'POST')
       const type = req.headers['content-type']

@@ -6,6 +6,21 @@ import type { Compat } from '../core/options.js'
 import type { Gate } from '../gate/gate.js'
 import { bind, type AnyHook, type Hooks } from './hooks.js'
 
+/** How a method shows as an MCP tool (plugins/mcp.ts); any method with it is one. */
+export interface McpToolOptions {
+  /** What the tool does, for the model that picks it (default: the method's description, else its summary). */
+  description?: string
+  /** A display name. */
+  title?: string
+  annotations?: {
+    title?: string
+    readOnlyHint?: boolean
+    destructiveHint?: boolean
+    idempotentHint?: boolean
+    openWorldHint?: boolean
+  }
+}
+
 /** A call that shows a method at work: `params` as sent on the wire, `result` as answered. */
 export interface MethodExample {
   name: string
@@ -24,6 +39,9 @@ export interface MethodDefinition {
   summary?: string
   description?: string
   examples?: MethodExample[]
+  /** False: it takes no slot at the gate (it only runs other methods, which take theirs: MCP's tools/call). */
+  gated?: boolean
+  mcp?: McpToolOptions
   handler: AnyHook
   // the plugin instance the method was added on: its hooks, mapper and `this`
   instance: object
@@ -51,6 +69,7 @@ export class Context {
   readonly instance: object
   readonly timeout: number
   readonly connectionCompat: Compat | undefined
+  readonly gated: boolean
   readonly validator: TypeCheck<TSchema> | null
   // null unless validateResults is on and the method has a result schema
   readonly resultValidator: TypeCheck<TSchema> | null
@@ -70,6 +89,7 @@ export class Context {
     this.instance = def.instance
     this.timeout = def.timeout ?? 0
     this.connectionCompat = def.connectionCompat
+    this.gated = def.gated !== false
     this.validator = def.schema?.params === undefined ? null : TypeCompiler.Compile(def.schema.params)
     this.resultValidator = !validateResults || def.schema?.result === undefined ? null : TypeCompiler.Compile(def.schema.result)
     this.errorMapper = errorMapper

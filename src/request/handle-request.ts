@@ -57,7 +57,13 @@ function afterPreValidation (err: unknown, req: Request): void {
 function afterPreHandler (err: unknown, req: Request): void {
   if (err !== null) return fail(req, err)
   if (req[kStage] >= Stage.Failing) return
-  const admission = req[kContext].admission
+  const ctx = req[kContext]
+  // the requests it runs take a slot each: holding one itself could leave them none
+  if (!ctx.gated) {
+    req[kStage] = Stage.Running
+    return runHandler(req)
+  }
+  const admission = ctx.admission
   if (!admission.gate.enter(req)) return fail(req, new codes.LINEFY_ERR_OVERLOADED(admission.maxQueue))
   // the gate holds it: it waits, and counts as queued until it runs or ends
   if (req[kAdmission] === Admission.None && req[kStage] === Stage.Pending) {

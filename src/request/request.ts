@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import type { Connection, Sink } from '../connection/types.js'
 import {
-  kAdmission, kContext, kController, kGateSlot, kIdJson, kLog, kReason, kSink, kSlot, kStage, kTimer
+  kAdmission, kChildren, kContext, kController, kGateSlot, kIdJson, kLog, kReason, kSink, kSlot, kStage, kTimer
 } from '../core/symbols.js'
 import type { Context } from './context.js'
 
@@ -37,7 +37,8 @@ export class Request<P = unknown> {
   [kStage]: Stage;
   [kAdmission]: Admission;
   [kGateSlot]: unknown;
-  [kLog]: Logger | null
+  [kLog]: Logger | null;
+  [kChildren]: unknown[] | null
 
   constructor (ctx: Context, connection: Connection, sink: Sink, slot: number, id: JsonRpcId | undefined, idJson: string, method: string, params: P) {
     this.id = id
@@ -55,6 +56,7 @@ export class Request<P = unknown> {
     this[kAdmission] = Admission.None
     this[kGateSlot] = null
     this[kLog] = null
+    this[kChildren] = null
   }
 
   /** True for a notification: it runs, but nothing is written back. */
@@ -76,9 +78,26 @@ export class Request<P = unknown> {
   get log (): Logger {
     let log = this[kLog]
     if (log === null) {
-      log = this[kLog] = this.connection.log.child({ reqId: this.id, method: this.method })
+      log = this[kLog] = (this[kSink].options?.log ?? this.connection.log).child({ reqId: this.id, method: this.method })
     }
     return log
+  }
+
+  /** What the plugin that ran this request gave it besides params (conn.dispatch(): MCP's `_meta`). */
+  get meta (): Readonly<Record<string, unknown>> | undefined {
+    return this[kSink].options?.meta
+  }
+
+  /**
+   * Reports progress to whoever asked for it (MCP: a tools/call with a
+   * progressToken gets notifications/progress). False when nobody listens
+   * or the request has already ended: nothing was sent.
+   */
+  progress (progress: number, total?: number, message?: string): boolean {
+    const listener = this[kSink].options?.progress
+    if (listener === undefined || this[kStage] >= Stage.Failing) return false
+    listener(progress, total, message)
+    return true
   }
 
   /** The plugin instance the method was registered on, with its decorators. */
@@ -92,4 +111,28 @@ export function abortRequest (req: Request, reason: unknown): void {
   req[kReason] = reason
   const controller = req[kController]
   if (controller !== null) controller.abort(reason)
+  const children = req[kChildren]
+  if (children === null) return
+  req[kChildren] = null
+  for (const id of children) req.connection.cancel(id)
+}
+
+/**
+ * A request dispatched on `parent`'s behalf is cancelled when the parent
+ * ends early (cancelled, timed out, its client gone, shut down): at once if
+ * it already has. Cheaper than a signal per parent, which is what a tool
+ * call would otherwise need.
+ */
+export function adopt (parent: Request, id: unknown): void {
+  if (parent[kReason] !== undefined) return parent.connection.cancel(id)
+  const children = parent[kChildren]
+  if (children === null) parent[kChildren] = [id]
+  else children.push(id)
+}
+
+export function disown (parent: Request, id: unknown): void {
+  const children = parent[kChildren]
+  if (children === null) return
+  const i = children.indexOf(id)
+  if (i !== -1) children.splice(i, 1)
 }

@@ -1,0 +1,97 @@
+import type { TSchema } from '@sinclair/typebox'
+import { codes, RpcError, RpcCode } from '../core/errors.js'
+import type { McpToolOptions } from '../request/context.js'
+import type { Request } from '../request/request.js'
+import { replyToResult } from './content.js'
+import { page } from './paging.js'
+import { defined } from './protocol.js'
+import { inputSchema, outputSchema, type JsonSchema } from './schema.js'
+import type { Session } from './session.js'
+
+/** A tool named in the plugin's `tools` option: a method name, or one with the options `mcp` would give it. */
+export type ToolEntry = string | ({ name: string } & Partial<McpToolOptions>)
+
+interface MethodInfo { name: string, schema?: { params?: TSchema, result?: TSchema }, summary?: string, description?: string, mcp?: McpToolOptions }
+
+interface Tool {
+  readonly name: string
+  /** What tools/list says of it. */
+  readonly listing: Record<string, unknown>
+  readonly wrap: boolean | undefined
+  enabled: boolean
+}
+
+// a client's own ids are strings or numbers it picks; a NUL-led string is one it will not
+let innerIds = 0
+const innerId = (): string => '\u0000tools/call#' + String(++innerIds)
+
+/**
+ * The tools: every method with `mcp` options, and those the plugin's
+ * `tools` list names, read from the method table at ready(). A tool call
+ * runs its method through the connection's router, so hooks, validation,
+ * the gate and the timeout apply as to any request.
+ */
+export class Tools {
+  private readonly byName = new Map<string, Tool>()
+  private readonly pageSize: number
+
+  constructor (pageSize: number) {
+    this.pageSize = pageSize
+  }
+
+  build (methods: MethodInfo[], entries: ToolEntry[]): void {
+    const byName = new Map(methods.map((m) => [m.name, m]))
+    const named = new Map<string, Partial<McpToolOptions>>()
+    for (const e of entries) {
+      const { name, ...opts } = typeof e === 'string' ? { name: e } : e
+      if (!byName.has(name)) throw new codes.LINEFY_ERR_MCP_NO_METHOD(name)
+      named.set(name, opts)
+    }
+    for (const m of methods) {
+      if (m.mcp === undefined && !named.has(m.name)) continue
+      const opts = { description: m.description ?? m.summary, ...m.mcp, ...named.get(m.name) }
+      if (opts.description !== undefined && typeof opts.description !== 'string') {
+        throw new codes.LINEFY_ERR_INVALID_OPTION('mcp', `of method '${m.name}' needs a description string, got ${String(opts.description)}`)
+      }
+      const out = outputSchema(m.schema?.result)
+      const listing = defined({
+        name: m.name,
+        title: opts.title,
+        description: opts.description,
+        inputSchema: inputSchema(m.name, m.schema?.params),
+        outputSchema: out.schema as JsonSchema | undefined,
+        annotations: opts.annotations
+      })
+      this.byName.set(m.name, { name: m.name, listing, wrap: out.wrap, enabled: true })
+    }
+  }
+
+  /** Shows or hides a tool; true when that changed the list. */
+  setEnabled (name: string, enabled: boolean): boolean {
+    const tool = this.byName.get(name)
+    if (tool === undefined) throw new codes.LINEFY_ERR_MCP_UNKNOWN_TOOL(name)
+    if (tool.enabled === enabled) return false
+    tool.enabled = enabled
+    return true
+  }
+
+  list (cursor: string | undefined): Record<string, unknown> {
+    const shown = [...this.byName.values()].filter((t) => t.enabled).map((t) => t.listing)
+    const { items, nextCursor } = page(shown, cursor, this.pageSize)
+    return defined({ tools: items, nextCursor })
+  }
+
+  async call (req: Request<{ name: string, arguments?: Record<string, unknown>, _meta?: Record<string, unknown> }>, session: Session): Promise<unknown> {
+    const { name, arguments: args, _meta: meta } = req.params
+    const tool = this.byName.get(name)
+    if (tool === undefined || !tool.enabled) throw new codes.LINEFY_ERR_MCP_UNKNOWN_TOOL(name)
+    const token = meta?.progressToken
+    const progress = token === undefined
+      ? undefined
+      : (progress: number, total?: number, message?: string) => session.notify('notifications/progress', defined({ progressToken: token, progress, total, message }))
+    const line = await req.connection.dispatch({ jsonrpc: '2.0', id: innerId(), method: name, params: args ?? {} }, { meta, progress, log: session.log, parent: req })
+    // no line: the call was cancelled, and so was this one, whose answer nobody reads
+    if (line === undefined) throw new RpcError(RpcCode.CANCELLED, 'request cancelled')
+    return replyToResult(line, tool.wrap)
+  }
+}

@@ -1,0 +1,96 @@
+import t from 'tap'
+import { Writable } from 'node:stream'
+import pino from 'pino'
+import linefy, { Type, type Request } from '../index.js'
+import { deferred, injectLines, rpc } from './helpers/util.js'
+
+t.test('a method runs another through conn.dispatch() and gets its reply line, hooks and schema checks included', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  const seen: string[] = []
+  app.addHook('onRequest', (req) => { seen.push(req.method) })
+  app.method('add', { schema: { params: Type.Object({ a: Type.Number(), b: Type.Number() }) } }, (req) => req.params.a + req.params.b)
+  app.method('outer', async (req: Request) => [
+    await req.connection.dispatch(rpc('in1', 'add', { a: 2, b: 3 })),
+    await req.connection.dispatch(rpc('in2', 'add', { a: 'x', b: 1 })),
+    await req.connection.dispatch(rpc(undefined, 'add', { a: 1, b: 1 })) ?? 'no reply'
+  ])
+  const reply = await app.inject(rpc(1, 'outer'))
+  t.same(reply?.result, [
+    '{"jsonrpc":"2.0","id":"in1","result":5}',
+    '{"jsonrpc":"2.0","id":"in2","error":{"code":-32602,"message":"invalid params at /a: Expected number"}}',
+    'no reply'
+  ])
+  t.same(seen, ['outer', 'add', 'add', 'add'])
+})
+
+t.test("the caller's meta, progress listener and logger reach the request it dispatches, and only that one", async (t) => {
+  const records: Array<Record<string, unknown>> = []
+  const sink = new Writable({ write (chunk, _, cb) { records.push(JSON.parse(String(chunk))); cb() } })
+  const app = linefy()
+  t.teardown(() => app.close())
+  app.method('inner', (req: Request) => {
+    req.log.info('inside')
+    return { meta: req.meta, sent: [req.progress(1, 2, 'half'), req.progress(2)] }
+  })
+  const progress: unknown[] = []
+  app.method('outer', async (req: Request) => {
+    const line = await req.connection.dispatch(rpc('i', 'inner'), {
+      meta: { progressToken: 7 },
+      progress: (...args) => { progress.push(args) },
+      log: pino({ level: 'info' }, sink).child({ via: 'outer' })
+    })
+    return { inner: JSON.parse(line as string).result, outerMeta: req.meta ?? null, outerProgress: req.progress(1) }
+  })
+  t.same((await app.inject(rpc(1, 'outer')))?.result, { inner: { meta: { progressToken: 7 }, sent: [true, true] }, outerMeta: null, outerProgress: false })
+  t.same(progress, [[1, 2, 'half'], [2, undefined, undefined]])
+  t.match(records, [{ via: 'outer', reqId: 'i', method: 'inner', msg: 'inside' }])
+})
+
+t.test('a dispatched request is cancelled with the request it runs for: when that one is cancelled, or already was', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  const started = deferred()
+  const reasons: unknown[] = []
+  const lines: unknown[] = []
+  const finished = deferred()
+  let running = 0
+  app.method('slow', (req: Request) => new Promise((resolve) => {
+    if (++running === 2) started.resolve()
+    req.signal.addEventListener('abort', () => { reasons.push(req.signal.reason); resolve('late') })
+  }))
+  app.method('quick', () => 'quick')
+  app.method('outer', async (req: Request) => {
+    lines.push(await req.connection.dispatch(rpc('q', 'quick'), { parent: req }))
+    const slow = [req.connection.dispatch(rpc('s', 'slow'), { parent: req }), req.connection.dispatch(rpc('t', 'slow'), { parent: req })]
+    lines.push(...await Promise.all(slow))
+    lines.push(await req.connection.dispatch(rpc('e', 'slow'), { parent: req }))
+    finished.resolve()
+  })
+  const replies = injectLines(app, [rpc(1, 'outer'), { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 1 } }])
+  await started.promise
+  t.same(await replies, [{ jsonrpc: '2.0', id: 1, error: { code: -32800, message: 'request cancelled' } }, undefined])
+  await finished.promise
+  t.same(lines, [
+    '{"jsonrpc":"2.0","id":"q","result":"quick"}',
+    '{"jsonrpc":"2.0","id":"s","error":{"code":-32800,"message":"request cancelled"}}',
+    '{"jsonrpc":"2.0","id":"t","error":{"code":-32800,"message":"request cancelled"}}',
+    '{"jsonrpc":"2.0","id":"e","error":{"code":-32800,"message":"request cancelled"}}'
+  ], 'the one that ran first was not touched; the one dispatched after the cancel was cancelled at once')
+  t.match(reasons, [{ code: 'LINEFY_ERR_CANCELLED' }, { code: 'LINEFY_ERR_CANCELLED' }, { code: 'LINEFY_ERR_CANCELLED' }])
+})
+
+t.test('a method with gated: false takes no slot, so the requests it runs get one even at concurrency 1', async (t) => {
+  const app = linefy({ concurrency: 1 })
+  t.teardown(() => app.close())
+  const counts: number[] = []
+  app.method('inner', () => { counts.push(app.activity.inFlight); return 'ran' })
+  app.method('outer', { gated: false }, async (req: Request) => {
+    counts.push(app.activity.inFlight)
+    return await req.connection.dispatch(rpc('i', 'inner'))
+  })
+  const replies = await injectLines(app, [rpc(1, 'outer'), rpc(2, 'inner')])
+  t.same(replies, [{ jsonrpc: '2.0', id: 1, result: '{"jsonrpc":"2.0","id":"i","result":"ran"}' }, { jsonrpc: '2.0', id: 2, result: 'ran' }])
+  t.same(counts, [0, 1, 1], 'only the requests it ran were counted in flight')
+  t.throws(() => linefy().method('x', { gated: 'no' as never }, () => 1), { code: 'LINEFY_ERR_INVALID_OPTION', message: /gated/ })
+})
