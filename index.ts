@@ -6,7 +6,7 @@ export type { LinefyInstance, LinefyOptions, ListenOptions, MethodOptions, Metho
 export type { Activity } from './src/core/activity.js'
 export type { Compat } from './src/core/options.js'
 export type { Request, JsonRpcId } from './src/request/request.js'
-export type { Context, McpToolOptions, MethodDefinition, MethodExample, MethodInfo } from './src/request/context.js'
+export type { Context, McpToolOptions, MethodDefinition, MethodExample, MethodInfo, MethodSettings } from './src/request/context.js'
 export type { MethodsOf, Signature } from './src/core/api.js'
 export { startRequest } from './src/request/handle-request.js'
 export { errorLine, invalidLine, jsonOfId, RawJson } from './src/request/reply.js'

@@ -5,7 +5,7 @@ import type { Logger } from 'pino'
 import type { Connection } from '../connection/types.js'
 import type { Framing } from '../framing/framing.js'
 import type { GateFactory } from '../gate/gate.js'
-import type { McpToolOptions, MethodExample, MethodInfo } from '../request/context.js'
+import type { MethodInfo, MethodSettings } from '../request/context.js'
 import type { Request } from '../request/request.js'
 import type { ControlHandler, Router } from '../router/router.js'
 import type { Activity } from './activity.js'
@@ -72,27 +72,9 @@ export interface LinefyOptions {
   validateResults?: boolean
 }
 
-export interface MethodOptions<P extends TSchema = TUnknown, R extends TSchema = TUnknown> {
+export interface MethodOptions<P extends TSchema = TUnknown, R extends TSchema = TUnknown> extends MethodSettings {
   /** `params` checks and types `req.params`; `result` types what the handler returns (checked at run time with `validateResults`). */
   schema?: { params?: P, result?: R }
-  /** Milliseconds before the request is answered -32003 and its signal aborted. */
-  timeout?: number
-  /** Calling this method sets its connection's wire mode from then on (MCP's initialize: 'spec' in a seed daemon). */
-  connectionCompat?: Compat
-  /** One line on what the method does, for discovery (`rpc.discover`, `linefy methods`). */
-  summary?: string
-  /** The longer explanation, for discovery. */
-  description?: string
-  /** Calls that show the method at work, for discovery; `params` as sent on the wire. */
-  examples?: MethodExample[]
-  /**
-   * false: the method takes no slot at the concurrency gate, for a method that
-   * only runs other methods (conn.dispatch()), which take theirs: holding a
-   * slot while they wait for one could leave them none (MCP's tools/call).
-   */
-  gated?: boolean
-  /** Serve the method as an MCP tool when plugins/mcp.ts is registered. */
-  mcp?: McpToolOptions
 }
 
 export type MethodHandler<P = unknown, R = unknown> = (this: LinefyInstance, req: Request<P>) => R | Promise<R>

@@ -28,20 +28,33 @@ export interface MethodExample {
   result: unknown
 }
 
+/** What a method says of itself besides its schema and handler: given to app.method(), kept as it is. */
+export interface MethodSettings {
+  /** Milliseconds before the request is answered -32003 and its signal aborted. */
+  timeout?: number
+  /** Calling this method sets its connection's wire mode from then on (MCP's initialize: 'spec' in a seed daemon). */
+  connectionCompat?: Compat
+  /** One line on what the method does, for discovery (`rpc.discover`, `linefy methods`). */
+  summary?: string
+  /** The longer explanation, for discovery. */
+  description?: string
+  /** Calls that show the method at work, for discovery; `params` as sent on the wire. */
+  examples?: MethodExample[]
+  /**
+   * false: the method takes no slot at the concurrency gate, for a method that
+   * only runs other methods (conn.dispatch()), which take theirs: holding a
+   * slot while they wait for one could leave them none (MCP's tools/call).
+   */
+  gated?: boolean
+  /** Serve the method as an MCP tool when plugins/mcp.ts is registered. */
+  mcp?: McpToolOptions
+}
+
 /** What `app.method()` records; the router keeps it, the core compiles it into a Context at ready(). */
-export interface MethodDefinition {
+export interface MethodDefinition extends MethodSettings {
   name: string
   // `result` is compiled only with validateResults; discovery and MCP read both
   schema?: { params?: TSchema, result?: TSchema }
-  timeout?: number
-  /** Calling it sets its connection's wire mode (MCP's initialize: spec JSON-RPC even in a seed daemon). */
-  connectionCompat?: Compat
-  summary?: string
-  description?: string
-  examples?: MethodExample[]
-  /** False: it takes no slot at the gate (it only runs other methods, which take theirs: MCP's tools/call). */
-  gated?: boolean
-  mcp?: McpToolOptions
   handler: AnyHook
   // the plugin instance the method was added on: its hooks, mapper and `this`
   instance: object
