@@ -44,6 +44,17 @@ interface Verb {
 const socketOption = { socket: { type: 'string' } } as const
 const timeoutOption = { timeout: { type: 'string' } } as const
 
+/** A verb that takes no argument and prints what it makes of the daemon (its document, through `print`). */
+function fromDocument (print: Parameters<typeof withClient>[3]): Verb {
+  return {
+    options: socketOption,
+    run: (values, positionals, env, io) => {
+      noPositionals(positionals)
+      return withClient(values, env, io, print)
+    }
+  }
+}
+
 const verbs: Record<string, Verb> = {
   daemon: {
     options: {
@@ -88,13 +99,7 @@ const verbs: Record<string, Verb> = {
       })
     }
   },
-  methods: {
-    options: socketOption,
-    run: (values, positionals, env, io) => {
-      noPositionals(positionals)
-      return withClient(values, env, io, listMethods)
-    }
-  },
+  methods: fromDocument(listMethods),
   describe: {
     options: socketOption,
     run: (values, positionals, env, io) => {
@@ -102,13 +107,7 @@ const verbs: Record<string, Verb> = {
       return withClient(values, env, io, (client, path) => describeMethod(client, path, positionals[0] as string))
     }
   },
-  types: {
-    options: socketOption,
-    run: (values, positionals, env, io) => {
-      noPositionals(positionals)
-      return withClient(values, env, io, writeTypes)
-    }
-  },
+  types: fromDocument(writeTypes),
   control: {
     options: { ...socketOption, ...timeoutOption },
     run: (values, positionals, env, io) => {

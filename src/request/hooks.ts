@@ -46,9 +46,8 @@ type Next = (err?: unknown, replacement?: unknown) => void
 
 /** How one kind of hook is called: with the target alone, or with a value it may replace. */
 interface Shape {
-  /** Parameters of a callback-style hook, its done callback included. */
-  arity: number
-  call (fn: AnyHook, target: unknown, value: unknown): unknown
+  /** Parameters of a callback-style hook, its done callback included: 2 for (target, done), 3 for (target, value, done). */
+  arity: 2 | 3
   callWithDone (fn: AnyHook, target: unknown, value: unknown, next: Next): unknown
   /** A hook's return value replaces the value for the rest of the chain (onSend). */
   threads: boolean
@@ -56,13 +55,11 @@ interface Shape {
 
 const targetOnly: Shape = {
   arity: 2,
-  call: (fn, target) => fn(target),
   callWithDone: (fn, target, _, next) => fn(target, next),
   threads: false
 }
 const withValue: Shape = {
   arity: 3,
-  call: (fn, target, value) => fn(target, value),
   callWithDone: (fn, target, value, next) => fn(target, value, next),
   threads: false
 }
@@ -83,7 +80,7 @@ const transform: Shape = { ...withValue, threads: true }
  * chain to `resume`, whose closures exist only for asynchronous hooks.
  */
 export function hookRunner (name: string, shape: Shape, stopped: (target: never) => boolean = never): HookRunner {
-  const { arity, call, callWithDone, threads } = shape
+  const { arity, callWithDone, threads } = shape
   const falsy = (): Error => new codes.LINEFY_ERR_HOOK_FALSY_REJECTION(name)
 
   return function runHooks<T, V> (hooks: AnyHook[], target: T, value: V, done: HookDone<T, V>): void {
@@ -92,7 +89,8 @@ export function hookRunner (name: string, shape: Shape, stopped: (target: never)
       if (fn.length >= arity) return resume(hooks, i, target, value, done)
       let r: unknown
       try {
-        r = call(fn, target, value)
+        // called here, not through the shape: the loop every request takes stays one direct call
+        r = arity === 2 ? fn(target) : fn(target, value)
       } catch (e) {
         return done(e ?? falsy(), target, value)
       }
@@ -132,7 +130,7 @@ export function hookRunner (name: string, shape: Shape, stopped: (target: never)
             callWithDone(fn, target, value, next)
             return
           }
-          r = call(fn, target, value)
+          r = arity === 2 ? fn(target) : fn(target, value)
         } catch (e) {
           return finish(e ?? falsy())
         }
