@@ -18,9 +18,8 @@ export interface ResolvedOptions {
   closeGraceMs: number
 }
 
-type Numeric = Exclude<keyof ResolvedOptions, 'compat' | 'asciiOnly' | 'validateResults'>
-
-function wholeNumber (opts: Partial<Record<Numeric, unknown>>, name: Numeric, fallback: number, min: 0 | 1): number {
+/** An option that must be an integer of at least `min`, `fallback` when unset (linefy's own, and its plugins'). */
+export function wholeNumber<K extends string> (opts: Partial<Record<K, unknown>>, name: K, fallback: number, min: 0 | 1): number {
   const v = opts[name]
   if (v === undefined) return fallback
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
@@ -29,17 +28,19 @@ function wholeNumber (opts: Partial<Record<Numeric, unknown>>, name: Numeric, fa
   return v
 }
 
+function flag (opts: Partial<Record<keyof ResolvedOptions, unknown>>, name: 'asciiOnly' | 'validateResults', fallback: boolean): boolean {
+  const v = opts[name] ?? fallback
+  if (typeof v !== 'boolean') throw new codes.LINEFY_ERR_INVALID_OPTION(name, `must be true or false, got ${String(v)}`)
+  return v
+}
+
 export function resolveOptions (opts: Partial<Record<keyof ResolvedOptions, unknown>>): ResolvedOptions {
   const compat = opts.compat ?? 'spec'
   if (compat !== 'spec' && compat !== 'seed') throw new codes.LINEFY_ERR_INVALID_OPTION('compat', `must be 'spec' or 'seed', got ${String(compat)}`)
-  const asciiOnly = opts.asciiOnly ?? compat === 'seed'
-  if (typeof asciiOnly !== 'boolean') throw new codes.LINEFY_ERR_INVALID_OPTION('asciiOnly', `must be true or false, got ${String(asciiOnly)}`)
-  const validateResults = opts.validateResults ?? false
-  if (typeof validateResults !== 'boolean') throw new codes.LINEFY_ERR_INVALID_OPTION('validateResults', `must be true or false, got ${String(validateResults)}`)
   return {
     compat,
-    asciiOnly,
-    validateResults,
+    asciiOnly: flag(opts, 'asciiOnly', compat === 'seed'),
+    validateResults: flag(opts, 'validateResults', false),
     concurrency: wholeNumber(opts, 'concurrency', 64, 1),
     maxQueue: wholeNumber(opts, 'maxQueue', 4096, 0),
     perConnection: wholeNumber(opts, 'perConnection', 1, 1),

@@ -1,5 +1,6 @@
 import { isIPv6 } from 'node:net'
 import { codes, type LinefyError } from '../core/errors.js'
+import { wholeNumber } from '../core/options.js'
 import type { HttpOptions } from './types.js'
 
 export interface Resolved {
@@ -15,10 +16,7 @@ export interface Resolved {
 }
 
 function count (opts: HttpOptions, name: keyof HttpOptions, fallback: number): number {
-  const v = opts[name]
-  if (v === undefined) return fallback
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new codes.LINEFY_ERR_INVALID_OPTION(name, `must be an integer >= 1, got ${String(v)}`)
-  return v
+  return wholeNumber(opts as Partial<Record<keyof HttpOptions, unknown>>, name, fallback, 1)
 }
 
 function urlPath (opts: HttpOptions, name: 'endpoint' | 'healthEndpoint', fallback: string): string {
