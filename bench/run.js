@@ -43,9 +43,14 @@ async function measured (pid, sock, scenario, protocol) {
   run.catch(() => {})
   await sleep(params.warmup * 1000)
   const a = schedSeconds(pid)
+  // peak RSS under this load, not the process's lifetime high-water mark
+  let rssKiB = memory(pid).rss
+  const sampler = setInterval(() => { rssKiB = Math.max(rssKiB, memory(pid).rss) }, 50)
   await sleep(params.duration * 1000)
+  clearInterval(sampler)
   const b = schedSeconds(pid)
   const r = await run
+  r.rssKiB = rssKiB
   r.serverCpu = (b.cpu - a.cpu) / params.duration
   r.serverWait = (b.wait - a.wait) / params.duration
   r.rpsPerCpu = r.rps / r.serverCpu
@@ -75,6 +80,7 @@ async function runServer (def, sock) {
     rec.startupMs = server.startupMs
     rec.startupCpuMs = server.startupCpuMs
     const pid = server.child.pid
+    rec.startRssKiB = memory(pid).rss
     if (def.scenarios.includes('idle')) rec.idle = await idleMemory(pid, sock, def.protocol)
     for (const scenario of Object.keys(SCENARIOS)) {
       if (def.scenarios.includes(scenario)) rec[scenario] = await measured(pid, sock, scenario, def.protocol)
