@@ -15,12 +15,22 @@ function isBlank (buf: Buffer): boolean {
   return true
 }
 
+function isBlankText (text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i)
+    if (c !== SPACE && c !== TAB && c !== CR) return false
+  }
+  return true
+}
+
 /**
  * Newline-delimited frames. Each chunk is scanned once, from where the last
  * newline was found; a partial line is kept as a list of slices and joined
  * only when its newline arrives (a line inside one chunk is never copied).
  * The size cap holds for the partial line too, whatever the chunking: past
- * it the line is reported once and skipped up to its newline.
+ * it the line is reported once and skipped up to its newline. An all-ASCII
+ * chunk is decoded once, and its lines handed over as slices of that string:
+ * one decode per read, not one per line.
  */
 export class NdjsonDecoder implements Decoder {
   private parts: Buffer[] = []
@@ -36,6 +46,7 @@ export class NdjsonDecoder implements Decoder {
 
   push (chunk: Buffer): void {
     const ascii = isAscii(chunk)
+    const text = ascii ? chunk.toString('latin1') : null
     let start = 0
     let nl = chunk.indexOf(NL)
     while (nl !== -1) {
@@ -44,8 +55,8 @@ export class NdjsonDecoder implements Decoder {
       } else {
         const size = this.size + nl - start
         if (size > this.max) this.sink.oversize(size)
-        else if (this.size === 0) this.emit(chunk.subarray(start, nl), ascii)
-        else this.emit(Buffer.concat([...this.parts, chunk.subarray(start, nl)], size), false)
+        else if (this.size === 0) text === null ? this.emit(chunk.subarray(start, nl)) : this.emitText(text, start, nl)
+        else this.emit(Buffer.concat([...this.parts, chunk.subarray(start, nl)], size))
       }
       if (this.size !== 0) {
         this.parts = []
@@ -68,16 +79,22 @@ export class NdjsonDecoder implements Decoder {
   }
 
   end (): void {
-    if (this.size > 0) this.emit(Buffer.concat(this.parts, this.size), false)
+    if (this.size > 0) this.emit(Buffer.concat(this.parts, this.size))
     this.parts = []
     this.size = 0
     this.skipping = false
   }
 
-  private emit (line: Buffer, ascii: boolean): void {
+  private emit (line: Buffer): void {
     if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, line.length - 1)
     if (line.length === 0 || isBlank(line)) return
-    this.sink.frame(line, ascii)
+    this.sink.frame(line)
+  }
+
+  private emitText (text: string, start: number, end: number): void {
+    if (end > start && text.charCodeAt(end - 1) === CR) end--
+    if (end === start || isBlankText(text, start, end)) return
+    this.sink.frame(text.slice(start, end))
   }
 }
 

@@ -113,13 +113,16 @@ export class LineConnection implements Connection, Sink, FrameSink {
 
   // FrameSink
 
-  frame (buf: Buffer, ascii?: boolean): void {
+  frame (message: Buffer | string, ascii?: boolean): void {
     const seq = this.framesRead++
     this.pending++
-    if (ascii !== true && !isUtf8(buf)) return this.enqueue(seq, undefined, NOT_UTF8)
+    if (typeof message !== 'string') {
+      if (ascii !== true && !isUtf8(message)) return this.enqueue(seq, undefined, NOT_UTF8)
+      message = message.toString()
+    }
     let msg: unknown
     try {
-      msg = JSON.parse(buf.toString())
+      msg = JSON.parse(message)
     } catch (err) {
       return this.enqueue(seq, undefined, codedLine(new codes.LINEFY_ERR_PARSE((err as Error).message)))
     }

@@ -23,8 +23,12 @@ export interface Decoder {
 }
 
 export interface FrameSink {
-  /** `ascii`: the decoder saw only ASCII bytes, so the UTF-8 check can be skipped. */
-  frame (buf: Buffer, ascii?: boolean): void
+  /**
+   * One message: its bytes, or its text when the decoder has decoded it
+   * already (valid by construction, so no UTF-8 check). `ascii`: the bytes
+   * are all ASCII, so the UTF-8 check can be skipped.
+   */
+  frame (message: Buffer | string, ascii?: boolean): void
   /** A message over maxBytes was skipped; the decoder has resynchronised. */
   oversize (bytes: number): void
   /** The stream cannot be framed any more; the connection will end. */

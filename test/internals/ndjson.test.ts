@@ -3,7 +3,7 @@ import { NdjsonDecoder, ndjsonFraming } from '../../plugins/ndjson.js'
 
 function decoder (max = 16) {
   const events: Array<[string, string | number]> = []
-  const frames: Buffer[] = []
+  const frames: Array<Buffer | string> = []
   const d = new NdjsonDecoder(max, {
     frame: (buf) => { frames.push(buf); events.push(['frame', buf.toString()]) },
     oversize: (bytes) => { events.push(['oversize', bytes]) },
@@ -22,10 +22,20 @@ t.test('emits one frame per line, several per chunk', async (t) => {
 
 t.test('a line inside one chunk is handed over without a copy', async (t) => {
   const { d, frames } = decoder()
-  const chunk = b('abc\n')
+  const chunk = b('abc \u00e9\n')
   d.push(chunk)
-  t.equal(frames[0].buffer, chunk.buffer)
-  t.equal(frames[0].byteOffset, chunk.byteOffset)
+  const frame = frames[0] as Buffer
+  t.equal(frame.buffer, chunk.buffer)
+  t.equal(frame.byteOffset, chunk.byteOffset)
+})
+
+t.test('the lines of an all-ASCII chunk come as text, decoded once for the chunk', async (t) => {
+  const { d, frames } = decoder()
+  d.push(b('abc\r\n\t \r\nde\n'))
+  t.same(frames, ['abc', 'de'], 'text frames, the CR and the blank line dropped')
+  d.push(b('x\u00e9\nyz\n'))
+  t.ok(Buffer.isBuffer(frames[2]), 'a chunk with any other byte still comes as bytes')
+  t.ok(Buffer.isBuffer(frames[3]))
 })
 
 t.test('joins a line split over several chunks', async (t) => {
