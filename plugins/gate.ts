@@ -6,17 +6,25 @@ import type { Gate, GateCore, GatedRequest, GateFactory, GateOptions } from '../
 type Slotted = GatedRequest & { [kGateSlot]: unknown }
 type Done = (err: Error | null) => void
 
+// the slot of a request started at once, outside fastq
+const DIRECT: Done = () => {}
+
 /**
- * The default gate: first come, first served, on fastq. At most
- * `concurrency` handlers run at once across the instance; at most `maxQueue`
- * wait behind them. fastq's own length() walks its list, so admission reads
- * the core's `queued` counter instead.
+ * The default gate: first come, first served. At most `concurrency`
+ * handlers run at once across the instance; at most `maxQueue` wait behind
+ * them. While a slot is free and nobody waits, a request starts at once;
+ * fastq is the queue once they are all taken. Its concurrency is kept to the
+ * slots the direct runs leave, so the two together never exceed the limit.
+ * fastq's own length() walks its list, so admission reads the core's
+ * `queued` counter instead.
  */
 export class FastqGate implements Gate {
   private readonly concurrency: number
   private readonly maxQueue: number
   private readonly core: GateCore
   private readonly q: queue<Slotted, void>
+  // handlers started at once, outside fastq
+  private direct = 0
   // while a finished handler hands its slot to the next queued one, start
   // that one on the next tick: a long queue of synchronous handlers would
   // otherwise recurse once per queued request
@@ -30,8 +38,20 @@ export class FastqGate implements Gate {
   }
 
   enter (req: GatedRequest): boolean {
-    if (this.q.running() >= this.concurrency && this.core.activity.queued >= this.maxQueue) return false
-    this.q.push(req as Slotted)
+    const q = this.q
+    const free = this.concurrency - this.direct
+    if (free > 0 && q.idle()) {
+      this.direct++
+      const r = req as Slotted
+      r[kGateSlot] = DIRECT
+      if (!this.core.run(r)) this.leave(r)
+      return true
+    }
+    if (q.running() >= free && this.core.activity.queued >= this.maxQueue) return false
+    // every slot held by a direct run: it waits until one of them ends
+    if (free === 0) q.pause()
+    else q.concurrency = free
+    q.push(req as Slotted)
     return true
   }
 
@@ -40,7 +60,8 @@ export class FastqGate implements Gate {
     const done = r[kGateSlot] as Done
     r[kGateSlot] = null
     this.releasing = true
-    done(null)
+    if (done === DIRECT) this.widen()
+    else done(null)
     this.releasing = false
   }
 
@@ -53,6 +74,15 @@ export class FastqGate implements Gate {
     const done = req[kGateSlot] as Done
     req[kGateSlot] = null
     done(null)
+  }
+
+  // a direct run ended: the queue may use its slot
+  private widen (): void {
+    this.direct--
+    const q = this.q
+    if (q.idle()) return
+    q.concurrency = this.concurrency - this.direct
+    q.resume()
   }
 }
 
