@@ -15,8 +15,8 @@ const DIRECT: Done = () => {}
  * them. While a slot is free and nobody waits, a request starts at once;
  * fastq is the queue once they are all taken. Its concurrency is kept to the
  * slots the direct runs leave, so the two together never exceed the limit.
- * fastq's own length() walks its list, so admission reads the core's
- * `queued` counter instead.
+ * fastq's own length() and idle() walk its list, so admission reads the
+ * core's `queued` counter and the gate counts what it gave fastq.
  */
 export class FastqGate implements Gate {
   private readonly concurrency: number
@@ -25,6 +25,8 @@ export class FastqGate implements Gate {
   private readonly q: queue<Slotted, void>
   // handlers started at once, outside fastq
   private direct = 0
+  // requests given to fastq, waiting or running there
+  private held = 0
   // while a finished handler hands its slot to the next queued one, start
   // that one on the next tick: a long queue of synchronous handlers would
   // otherwise recurse once per queued request
@@ -40,7 +42,7 @@ export class FastqGate implements Gate {
   enter (req: GatedRequest): boolean {
     const q = this.q
     const free = this.concurrency - this.direct
-    if (free > 0 && q.idle()) {
+    if (free > 0 && this.held === 0) {
       this.direct++
       const r = req as Slotted
       r[kGateSlot] = DIRECT
@@ -51,6 +53,7 @@ export class FastqGate implements Gate {
     // every slot held by a direct run: it waits until one of them ends
     if (free === 0) q.pause()
     else q.concurrency = free
+    this.held++
     q.push(req as Slotted)
     return true
   }
@@ -60,8 +63,12 @@ export class FastqGate implements Gate {
     const done = r[kGateSlot] as Done
     r[kGateSlot] = null
     this.releasing = true
-    if (done === DIRECT) this.widen()
-    else done(null)
+    if (done === DIRECT) {
+      this.widen()
+    } else {
+      this.held--
+      done(null)
+    }
     this.releasing = false
   }
 
@@ -73,14 +80,15 @@ export class FastqGate implements Gate {
     // it ended while it waited: its slot goes to the next one now
     const done = req[kGateSlot] as Done
     req[kGateSlot] = null
+    this.held--
     done(null)
   }
 
   // a direct run ended: the queue may use its slot
   private widen (): void {
     this.direct--
+    if (this.held === 0) return
     const q = this.q
-    if (q.idle()) return
     q.concurrency = this.concurrency - this.direct
     q.resume()
   }

@@ -160,7 +160,7 @@ export class LineConnection implements Connection, Sink, FrameSink {
     this.pending--
     if (this.collector !== null) this.collector(seq, line)
     else if (line !== undefined) this.send(line)
-    this.pump()
+    if (this.backlog.waiting !== 0) this.pump()
     // reading paused on a full backlog resumes as it empties, not only on 'drain'
     if (this.paused) this.updateFlow()
     this.maybeEnd()

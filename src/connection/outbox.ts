@@ -13,6 +13,7 @@ export class Outbox {
   private readonly stream: Duplex
   private readonly framing: Framing
   private readonly onBlocked: () => void
+  private readonly highWaterMark: number
   // asciiOnly: each message escaped before framing, or each write once when the framing allows
   private readonly asciiMessages: boolean
   private readonly asciiWrites: boolean
@@ -21,6 +22,7 @@ export class Outbox {
     this.stream = stream
     this.framing = framing
     this.onBlocked = onBlocked
+    this.highWaterMark = stream.writableHighWaterMark
     this.asciiWrites = asciiOnly && framing.asciiTransparent === true
     this.asciiMessages = asciiOnly && !this.asciiWrites
   }
@@ -33,7 +35,7 @@ export class Outbox {
     } else {
       this.out += this.framing.encode(message)
     }
-    if (this.out.length >= this.stream.writableHighWaterMark) this.flush()
+    if (this.out.length >= this.highWaterMark) this.flush()
   }
 
   flush (): void {

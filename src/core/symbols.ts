@@ -23,5 +23,7 @@ export const kAdmission = Symbol('linefy.request.admission')
 /** A slot a gate may keep per request (the default keeps fastq's done callback there). */
 export const kGateSlot = Symbol('linefy.request.gateSlot')
 export const kLog = Symbol('linefy.request.log')
+/** In the connection's in-flight list: every request that can be pending across a tick is. */
+export const kTracked = Symbol('linefy.request.tracked')
 /** Ids of the requests dispatched on a request's behalf (conn.dispatch({ parent })), cancelled with it. */
 export const kChildren = Symbol('linefy.request.children')

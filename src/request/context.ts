@@ -95,6 +95,12 @@ export class Context {
   readonly onResponse: AnyHook[] | null
   readonly onError: AnyHook[] | null
   readonly onTimeout: AnyHook[] | null
+  /**
+   * Nothing runs before the gate and no hook can go async: the request goes
+   * straight to the gate, and joins the connection's in-flight list only if
+   * it waits there or its handler returns a promise.
+   */
+  readonly plain: boolean
 
   constructor (def: MethodDefinition, hooks: Hooks, errorMapper: ErrorMapper, admission: Admission, validateResults: boolean) {
     this.name = def.name
@@ -114,5 +120,7 @@ export class Context {
     this.onResponse = bind(hooks.onResponse)
     this.onError = bind(hooks.onError)
     this.onTimeout = bind(hooks.onTimeout)
+    this.plain = this.onRequest === null && this.preValidation === null && this.validator === null &&
+      this.preHandler === null && this.onSend === null && this.onError === null
   }
 }

@@ -1,7 +1,7 @@
 import { mapError } from '../../plugins/error-mapper.js'
 import type { Connection, Sink } from '../connection/types.js'
 import { codes, LinefyError, RpcCode } from '../core/errors.js'
-import { kAdmission, kContext, kIdJson, kSink, kSlot, kStage, kTimer } from '../core/symbols.js'
+import { kAdmission, kContext, kIdJson, kSink, kSlot, kStage, kTimer, kTracked } from '../core/symbols.js'
 import type { GatedRequest } from '../gate/gate.js'
 import type { Context } from './context.js'
 import { hookRunner, isThenable, shapes } from './hooks.js'
@@ -27,10 +27,18 @@ const runOnTimeout = hookRunner('onTimeout', shapes.targetOnly)
  */
 export function startRequest (ctx: Context, conn: Connection, sink: Sink, slot: number, id: JsonRpcId | undefined, idJson: string, method: string, params: unknown): void {
   const req = new Request(ctx, conn, sink, slot, id, idJson, method, params)
-  conn.track(req)
   if (ctx.timeout > 0) req[kTimer] = setTimeout(onTimeout, ctx.timeout, req)
+  if (ctx.plain) return admit(req)
+  track(req)
   if (ctx.onRequest !== null) runOnRequest(ctx.onRequest, req, undefined, afterOnRequest)
   else afterOnRequest(null, req)
+}
+
+// what a cancel notice, the close deadline and a disconnect reach: a request
+// can only be pending across a tick once it is here
+function track (req: Request): void {
+  req[kTracked] = true
+  req.connection.track(req)
 }
 
 function afterOnRequest (err: unknown, req: Request): void {
@@ -57,6 +65,10 @@ function afterPreValidation (err: unknown, req: Request): void {
 function afterPreHandler (err: unknown, req: Request): void {
   if (err !== null) return fail(req, err)
   if (req[kStage] >= Stage.Failing) return
+  admit(req)
+}
+
+function admit (req: Request): void {
   const ctx = req[kContext]
   // the requests it runs take a slot each: holding one itself could leave them none
   if (!ctx.gated) {
@@ -67,6 +79,7 @@ function afterPreHandler (err: unknown, req: Request): void {
   if (!admission.gate.enter(req)) return fail(req, new codes.LINEFY_ERR_OVERLOADED(admission.maxQueue))
   // the gate holds it: it waits, and counts as queued until it runs or ends
   if (req[kAdmission] === Admission.None && req[kStage] === Stage.Pending) {
+    if (!req[kTracked]) track(req)
     req[kAdmission] = Admission.Waiting
     req[kStage] = Stage.Queued
     admission.activity.queued++
@@ -94,8 +107,12 @@ function runHandler (req: Request): void {
   } catch (err) {
     return fail(req, err)
   }
-  if (isThenable(r)) r.then((v) => succeed(req, v), (err) => fail(req, err))
-  else succeed(req, r)
+  if (isThenable(r)) {
+    if (!req[kTracked]) track(req)
+    r.then((v) => succeed(req, v), (err) => fail(req, err))
+  } else {
+    succeed(req, r)
+  }
 }
 
 /** The one place a request leaves the gate: at most once, with exactly the call the gate is owed. */
@@ -169,7 +186,7 @@ function finish (req: Request, line: string | undefined): void {
     req[kTimer] = null
   }
   leaveGate(req)
-  req.connection.untrack(req)
+  if (req[kTracked]) req.connection.untrack(req)
   req[kSink].complete(req[kSlot], line)
   const onResponse = req[kContext].onResponse
   if (onResponse !== null) runOnResponse(onResponse, req, undefined, afterOnResponse)

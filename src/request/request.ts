@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import type { Connection, Sink } from '../connection/types.js'
 import {
-  kAdmission, kChildren, kContext, kController, kGateSlot, kIdJson, kLog, kReason, kSink, kSlot, kStage, kTimer
+  kAdmission, kChildren, kContext, kController, kGateSlot, kIdJson, kLog, kReason, kSink, kSlot, kStage, kTimer, kTracked
 } from '../core/symbols.js'
 import type { Context } from './context.js'
 
@@ -38,7 +38,8 @@ export class Request<P = unknown> {
   [kAdmission]: Admission;
   [kGateSlot]: unknown;
   [kLog]: Logger | null;
-  [kChildren]: unknown[] | null
+  [kChildren]: unknown[] | null;
+  [kTracked]: boolean
 
   constructor (ctx: Context, connection: Connection, sink: Sink, slot: number, id: JsonRpcId | undefined, idJson: string, method: string, params: P) {
     this.id = id
@@ -57,6 +58,7 @@ export class Request<P = unknown> {
     this[kGateSlot] = null
     this[kLog] = null
     this[kChildren] = null
+    this[kTracked] = false
   }
 
   /** True for a notification: it runs, but nothing is written back. */
