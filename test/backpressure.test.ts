@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net'
+import { Duplex } from 'node:stream'
 import { join } from 'node:path'
 import t from 'tap'
 import linefy, { type Connection } from '../index.js'
@@ -84,4 +85,25 @@ t.test('a client pipelining many small requests gets every reply: reading resume
   const wrong = c.lines.all.filter((l) => l.includes('error')).length
   t.equal(replies, N)
   t.equal(wrong, 0)
+})
+
+t.test('the replies to the lines of one read go out in one write, as soon as it has been read; later ones on the next tick', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  const later = deferred<string>()
+  app.method('echo', (req) => req.params)
+  app.method('later', () => later.promise)
+  await app.ready()
+  const writes: string[] = []
+  const stream = new Duplex({ read () {}, write (chunk, _enc, cb) { writes.push(chunk.toString()); cb() } })
+  app.serve(stream)
+  const line = (id: number, method = 'echo') => JSON.stringify({ jsonrpc: '2.0', id, method, params: [id] }) + '\n'
+  stream.emit('data', Buffer.from(line(1) + line(2) + line(3)))
+  t.equal(writes.length, 1, 'written before the read returned: no tick in between')
+  t.same(writes[0]?.trimEnd().split('\n').map((l) => JSON.parse(l).id), [1, 2, 3], 'the three replies in one write, in order')
+  stream.emit('data', Buffer.from(line(4, 'later')))
+  t.equal(writes.length, 1, 'nothing to write for a request still running')
+  later.resolve('done')
+  await new Promise((resolve) => setImmediate(resolve))
+  t.same(writes.slice(1).map((w) => JSON.parse(w).result), ['done'], 'a reply made after the read goes out on its own tick')
 })

@@ -252,7 +252,14 @@ export class LineConnection implements Connection, Sink, FrameSink {
   }
 
   private readonly onData = (chunk: Buffer): void => {
-    if (!this.ending) this.push(chunk)
+    if (this.ending) return
+    const outbox = this.outbox as Outbox
+    outbox.hold()
+    try {
+      this.push(chunk)
+    } finally {
+      outbox.release()
+    }
   }
 
   private readonly onEnd = (): void => {

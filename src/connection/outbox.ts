@@ -3,13 +3,16 @@ import type { Framing } from '../framing/framing.js'
 import { asciiJson } from '../request/ascii-json.js'
 
 /**
- * What a connection writes, gathered per tick into one write: a burst of
- * replies costs one syscall. A burst must not pile up past what the stream
+ * What a connection writes, gathered into one write: the replies made while
+ * one chunk is read go out when it has been read (`hold`/`release`), the
+ * rest once per tick. A burst of replies costs one syscall. A burst must not pile up past what the stream
  * buffers, though: at the stream's highWaterMark it is written at once, so
  * a peer that does not read stops the connection (onBlocked) right away.
  */
 export class Outbox {
   private out = ''
+  // a chunk is being read: its replies go out at release(), not on the next tick
+  private held = false
   private readonly stream: Duplex
   private readonly framing: Framing
   private readonly onBlocked: () => void
@@ -31,11 +34,20 @@ export class Outbox {
     if (this.asciiMessages) message = asciiJson(message)
     if (this.out === '') {
       this.out = this.framing.encode(message)
-      process.nextTick(flushLater, this)
+      if (!this.held) process.nextTick(flushLater, this)
     } else {
       this.out += this.framing.encode(message)
     }
     if (this.out.length >= this.highWaterMark) this.flush()
+  }
+
+  hold (): void {
+    this.held = true
+  }
+
+  release (): void {
+    this.held = false
+    this.flush()
   }
 
   flush (): void {
