@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { codes, RpcCode } from '../core/errors.js'
 import type { Framing, Decoder, FrameSink } from '../framing/framing.js'
-import { runOnDisconnectHooks, type AnyHook } from '../request/hooks.js'
+import { runOnDisconnectHooks, type BoundHooks } from '../request/hooks.js'
 import { codedLine, errorLine } from '../request/reply.js'
 import { Backlog, refusal } from './backlog.js'
 import type { Compat } from '../core/options.js'
@@ -30,7 +30,7 @@ export class LineConnection implements Connection, Sink, FrameSink {
   private readonly router: Route
   private readonly decoder: Decoder
   private readonly collector: Collector | null
-  private readonly onDisconnectHooks: AnyHook[]
+  private readonly onDisconnectHooks: BoundHooks | null
   perConnection: number
   private readonly backlog = new Backlog()
   private running = 0
@@ -52,7 +52,7 @@ export class LineConnection implements Connection, Sink, FrameSink {
   closing = false
   destroyed = false
 
-  constructor (host: ConnectionHost, stream: Duplex | null, framing: Framing, onDisconnect: AnyHook[], collector: Collector | null) {
+  constructor (host: ConnectionHost, stream: Duplex | null, framing: Framing, onDisconnect: BoundHooks | null, collector: Collector | null) {
     this.id = host.nextConnectionId++
     this.host = host
     this.stream = stream
@@ -299,7 +299,7 @@ export class LineConnection implements Connection, Sink, FrameSink {
     this.backlog.clear()
     this.inflight.drop()
     this.outgoing.closeAll()
-    if (this.onDisconnectHooks.length > 0) runOnDisconnectHooks(this.onDisconnectHooks, this, undefined, afterOnDisconnect)
+    if (this.onDisconnectHooks !== null) runOnDisconnectHooks(this.onDisconnectHooks, this, undefined, afterOnDisconnect)
     this.host.onConnectionClosed?.()
   }
 }

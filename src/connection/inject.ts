@@ -3,7 +3,7 @@ import type { Reply } from '../core/instance.js'
 import type { InternalInstance } from '../core/internal.js'
 import { Phase } from '../core/state.js'
 import { kFraming, kHooks, kState } from '../core/symbols.js'
-import { runOnConnectionHooks } from '../request/hooks.js'
+import { bind, runOnConnectionHooks, type BoundHooks } from '../request/hooks.js'
 import { LineConnection } from './connection.js'
 
 function parse (line: string | undefined): Reply | undefined {
@@ -37,7 +37,7 @@ export async function inject (app: InternalInstance, input: object | Array<strin
     cutShort = conn.pending > 0
     finished()
   }
-  const conn = new LineConnection(state, null, framing, [...hooks.onDisconnect, onGone], (seq, line) => {
+  const conn = new LineConnection(state, null, framing, bind([...hooks.onDisconnect, onGone], 2), (seq, line) => {
     replies.set(seq, line)
     if (fed && conn.pending === 0) finished()
   })
@@ -45,7 +45,7 @@ export async function inject (app: InternalInstance, input: object | Array<strin
   try {
     if (hooks.onConnection.length > 0) {
       await new Promise<void>((resolve, reject) => {
-        runOnConnectionHooks(hooks.onConnection.slice(), conn, undefined, (err) => err !== null ? reject(err) : resolve())
+        runOnConnectionHooks(bind(hooks.onConnection, 2) as BoundHooks, conn, undefined, (err) => err !== null ? reject(err) : resolve())
       })
     }
     const firstFrame: number[] = []

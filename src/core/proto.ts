@@ -6,7 +6,7 @@ import type { Framing } from '../framing/framing.js'
 import type { GateFactory } from '../gate/gate.js'
 import { injectHttp } from '../http/inject.js'
 import type { InjectHttpOptions, InjectHttpResponse } from '../http/types.js'
-import { connectionHookNames, hookNames, requestHookNames, runOnConnectionHooks, type AnyHook } from '../request/hooks.js'
+import { bind, connectionHookNames, hookNames, requestHookNames, runOnConnectionHooks, type AnyHook, type BoundHooks } from '../request/hooks.js'
 import { routerMethods, type ControlHandler, type Router } from '../router/router.js'
 import { listen } from '../transport/listen.js'
 import { close, ready, runAppHook } from './boot.js'
@@ -161,11 +161,11 @@ function setGate (this: InternalInstance, factory: GateFactory): LinefyInstance 
 function serve (this: InternalInstance, stream: Duplex): Connection {
   const state = this[kState]
   const hooks = this[kHooks]
-  const conn = new LineConnection(state, stream, this[kFraming], hooks.onDisconnect.slice(), null)
+  const conn = new LineConnection(state, stream, this[kFraming], bind(hooks.onDisconnect, 2), null)
   if (state.phase >= Phase.Closing) {
     conn.beginClose()
   } else if (hooks.onConnection.length > 0) {
-    runOnConnectionHooks(hooks.onConnection.slice(), conn, undefined, afterOnConnection)
+    runOnConnectionHooks(bind(hooks.onConnection, 2) as BoundHooks, conn, undefined, afterOnConnection)
   } else {
     conn.start()
   }

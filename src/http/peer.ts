@@ -3,7 +3,7 @@ import type { Socket } from 'node:net'
 import { LineConnection } from '../connection/connection.js'
 import type { ConnectionHost } from '../connection/types.js'
 import type { Framing } from '../framing/framing.js'
-import { runOnConnectionHooks, type Hooks } from '../request/hooks.js'
+import { bind, runOnConnectionHooks, type BoundHooks, type Hooks } from '../request/hooks.js'
 
 export const kPeer = Symbol('linefy.http.peer')
 
@@ -56,11 +56,11 @@ export class Peer {
       return
     }
     const hooks = handler.hooks
-    const conn = this.conn = new LineConnection(handler.state, null, handler.framing, [...hooks.onDisconnect, this.onGone], (seq, line) => handler.reply(this, seq, line))
+    const conn = this.conn = new LineConnection(handler.state, null, handler.framing, bind([...hooks.onDisconnect, this.onGone], 2), (seq, line) => handler.reply(this, seq, line))
     if (hooks.onConnection.length === 0) return
     let settled = false
     const waiting = new Promise<void>((resolve) => {
-      runOnConnectionHooks(hooks.onConnection.slice(), conn, undefined, (err) => {
+      runOnConnectionHooks(bind(hooks.onConnection, 2) as BoundHooks, conn, undefined, (err) => {
         settled = true
         this.waiting = null
         if (err !== null) {

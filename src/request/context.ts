@@ -4,7 +4,7 @@ import type { Activity } from '../core/activity.js'
 import type { ErrorMapper } from '../core/errors.js'
 import type { Compat } from '../core/options.js'
 import type { Gate } from '../gate/gate.js'
-import { bind, type AnyHook, type Hooks } from './hooks.js'
+import { bind, shapes, type AnyHook, type BoundHooks, type Hooks } from './hooks.js'
 
 /** How a method shows as an MCP tool (plugins/mcp.ts); any method with it is one. */
 export interface McpToolOptions {
@@ -88,13 +88,13 @@ export class Context {
   readonly resultValidator: TypeCheck<TSchema> | null
   readonly errorMapper: ErrorMapper
   readonly admission: Admission
-  readonly onRequest: AnyHook[] | null
-  readonly preValidation: AnyHook[] | null
-  readonly preHandler: AnyHook[] | null
-  readonly onSend: AnyHook[] | null
-  readonly onResponse: AnyHook[] | null
-  readonly onError: AnyHook[] | null
-  readonly onTimeout: AnyHook[] | null
+  readonly onRequest: BoundHooks | null
+  readonly preValidation: BoundHooks | null
+  readonly preHandler: BoundHooks | null
+  readonly onSend: BoundHooks | null
+  readonly onResponse: BoundHooks | null
+  readonly onError: BoundHooks | null
+  readonly onTimeout: BoundHooks | null
   /**
    * Nothing runs before the gate and no hook can go async: the request goes
    * straight to the gate, and joins the connection's in-flight list only if
@@ -113,13 +113,13 @@ export class Context {
     this.resultValidator = !validateResults || def.schema?.result === undefined ? null : TypeCompiler.Compile(def.schema.result)
     this.errorMapper = errorMapper
     this.admission = admission
-    this.onRequest = bind(hooks.onRequest)
-    this.preValidation = bind(hooks.preValidation)
-    this.preHandler = bind(hooks.preHandler)
-    this.onSend = bind(hooks.onSend)
-    this.onResponse = bind(hooks.onResponse)
-    this.onError = bind(hooks.onError)
-    this.onTimeout = bind(hooks.onTimeout)
+    this.onRequest = bind(hooks.onRequest, shapes.targetOnly.arity)
+    this.preValidation = bind(hooks.preValidation, shapes.targetOnly.arity)
+    this.preHandler = bind(hooks.preHandler, shapes.targetOnly.arity)
+    this.onSend = bind(hooks.onSend, shapes.transform.arity)
+    this.onResponse = bind(hooks.onResponse, shapes.targetOnly.arity)
+    this.onError = bind(hooks.onError, shapes.withValue.arity)
+    this.onTimeout = bind(hooks.onTimeout, shapes.targetOnly.arity)
     this.plain = this.onRequest === null && this.preValidation === null && this.validator === null &&
       this.preHandler === null && this.onSend === null && this.onError === null
   }

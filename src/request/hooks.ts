@@ -31,9 +31,18 @@ export class Hooks {
   }
 }
 
+/**
+ * A hook list fixed at ready(), with the index of its first callback-style
+ * hook (one that takes `done`) worked out once: Function#length is an
+ * accessor, too slow to read for every hook of every request.
+ */
+export type BoundHooks = AnyHook[] & { readonly firstCallback: number }
+
 /** An empty hook list is bound as null so the hot path pays one null check. */
-export function bind (hooks: AnyHook[]): AnyHook[] | null {
-  return hooks.length === 0 ? null : hooks.slice()
+export function bind (hooks: AnyHook[], arity: 2 | 3): BoundHooks | null {
+  if (hooks.length === 0) return null
+  const i = hooks.findIndex((fn) => fn.length >= arity)
+  return Object.assign(hooks.slice(), { firstCallback: i === -1 ? hooks.length : i })
 }
 
 export function isThenable (r: unknown): r is PromiseLike<unknown> {
@@ -41,7 +50,7 @@ export function isThenable (r: unknown): r is PromiseLike<unknown> {
 }
 
 export type HookDone<T, V> = (err: unknown, target: T, value: V) => void
-export type HookRunner = <T, V>(hooks: AnyHook[], target: T, value: V, done: HookDone<T, V>) => void
+export type HookRunner = <T, V>(hooks: BoundHooks, target: T, value: V, done: HookDone<T, V>) => void
 type Next = (err?: unknown, replacement?: unknown) => void
 
 /** How one kind of hook is called: with the target alone, or with a value it may replace. */
@@ -83,10 +92,11 @@ export function hookRunner (name: string, shape: Shape, stopped: (target: never)
   const { arity, callWithDone, threads } = shape
   const falsy = (): Error => new codes.LINEFY_ERR_HOOK_FALSY_REJECTION(name)
 
-  return function runHooks<T, V> (hooks: AnyHook[], target: T, value: V, done: HookDone<T, V>): void {
+  return function runHooks<T, V> (hooks: BoundHooks, target: T, value: V, done: HookDone<T, V>): void {
+    const sync = hooks.firstCallback
     for (let i = 0; i < hooks.length; i++) {
-      const fn = hooks[i]
-      if (fn.length >= arity) return resume(hooks, i, target, value, done)
+      if (i === sync) return resume(hooks, i, target, value, done)
+      const fn = hooks[i] as AnyHook
       let r: unknown
       try {
         // called here, not through the shape: the loop every request takes stays one direct call

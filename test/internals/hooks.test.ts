@@ -1,5 +1,5 @@
 import t from 'tap'
-import { bind, hookRunner, Hooks, shapes, type AnyHook, type HookRunner } from '../../src/request/hooks.js'
+import { bind, hookRunner, Hooks, shapes, type AnyHook, type BoundHooks, type HookRunner } from '../../src/request/hooks.js'
 
 const runHooks = hookRunner('onRequest', shapes.targetOnly)
 const runOnSendHooks = hookRunner('onSend', shapes.transform)
@@ -7,20 +7,24 @@ const runOnErrorHooks = hookRunner('onError', shapes.withValue)
 
 interface Outcome { err: unknown, target: unknown, value: unknown }
 
+// a list as ready() binds it; empty lists are never run there, but the runner takes them
+const bound = (hooks: AnyHook[], arity: 2 | 3 = 2): BoundHooks => bind(hooks, arity) ?? Object.assign([], { firstCallback: 0 })
+
 function run (runner: HookRunner, hooks: AnyHook[], target: unknown = {}, value?: unknown): Promise<Outcome> {
-  return new Promise((resolve) => runner(hooks, target, value, (err, target, value) => resolve({ err, target, value })))
+  const arity = runner === runHooks ? 2 : 3
+  return new Promise((resolve) => runner(bound(hooks, arity), target, value, (err, target, value) => resolve({ err, target, value })))
 }
 
 t.test('an empty list finishes synchronously with null', async (t) => {
   let outcome: unknown
-  runHooks([], 'target', undefined, (err, target) => { outcome = [err, target] })
+  runHooks(bound([]), 'target', undefined, (err, target) => { outcome = [err, target] })
   t.same(outcome, [null, 'target'])
 })
 
 t.test('synchronous hooks run in one go, without waiting a tick', async (t) => {
   const order: number[] = []
   let finished = false
-  runHooks([() => { order.push(1) }, () => { order.push(2) }], {}, undefined, () => { finished = true })
+  runHooks(bound([() => { order.push(1) }, () => { order.push(2) }]), {}, undefined, () => { finished = true })
   t.same(order, [1, 2])
   t.ok(finished)
 })
@@ -77,7 +81,7 @@ t.test('a falsy throw or rejection becomes a coded error', async (t) => {
 t.test('done() called twice finishes once', async (t) => {
   let finishes = 0
   await new Promise<void>((resolve) => {
-    runHooks([(_r: unknown, done: (e?: unknown) => void) => { done(new Error('first')); done(new Error('second')) }], {}, undefined, () => {
+    runHooks(bound([(_r: unknown, done: (e?: unknown) => void) => { done(new Error('first')); done(new Error('second')) }]), {}, undefined, () => {
       finishes++
       resolve()
     })
@@ -108,12 +112,14 @@ t.test('onError hooks see the error but cannot replace it', async (t) => {
   t.equal(outcome.err, null)
 })
 
-t.test('bind gives null for an empty list and a copy otherwise', async (t) => {
-  t.equal(bind([]), null)
-  const list = [() => {}]
-  const bound = bind(list)
-  t.same(bound, list)
-  t.not(bound, list)
+t.test('bind gives null for an empty list, otherwise a copy that knows its first callback-style hook', async (t) => {
+  t.equal(bind([], 2), null)
+  const list = [() => {}, (_r: unknown, _done: unknown) => {}]
+  const copy = bind(list, 2)
+  t.same([...(copy ?? [])], list)
+  t.not(copy, list)
+  t.equal(copy?.firstCallback, 1, 'a hook of two parameters takes done for onRequest')
+  t.equal(bind(list, 3)?.firstCallback, 2, 'but not for onSend, whose done is the third')
 })
 
 t.test('a cloned Hooks starts from the same hooks and never writes back', async (t) => {
