@@ -95,11 +95,7 @@ export class Context {
   readonly onResponse: BoundHooks | null
   readonly onError: BoundHooks | null
   readonly onTimeout: BoundHooks | null
-  /**
-   * Nothing runs before the gate and no hook can go async: the request goes
-   * straight to the gate, and joins the connection's in-flight list only if
-   * it waits there or its handler returns a promise.
-   */
+  /** Nothing runs before the gate: no onRequest, preValidation or preHandler hook, no params schema. */
   readonly plain: boolean
 
   constructor (def: MethodDefinition, hooks: Hooks, errorMapper: ErrorMapper, admission: Admission, validateResults: boolean) {
@@ -120,7 +116,6 @@ export class Context {
     this.onResponse = bind(hooks.onResponse, shapes.targetOnly.arity)
     this.onError = bind(hooks.onError, shapes.withValue.arity)
     this.onTimeout = bind(hooks.onTimeout, shapes.targetOnly.arity)
-    this.plain = this.onRequest === null && this.preValidation === null && this.validator === null &&
-      this.preHandler === null && this.onSend === null && this.onError === null
+    this.plain = this.onRequest === null && this.preValidation === null && this.validator === null && this.preHandler === null
   }
 }

@@ -10,11 +10,19 @@ import { abortRequest, Admission, Request, Stage, type JsonRpcId } from './reque
 
 // a request answered while one of its hooks was pending runs no more hooks
 const answered = (req: Request): boolean => req[kStage] >= Stage.Failing
-const runOnRequest = hookRunner('onRequest', shapes.targetOnly, answered)
-const runPreValidation = hookRunner('preValidation', shapes.targetOnly, answered)
-const runPreHandler = hookRunner('preHandler', shapes.targetOnly, answered)
-const runOnSend = hookRunner('onSend', shapes.transform, answered)
-const runOnError = hookRunner('onError', shapes.withValue)
+// what a cancel notice, the close deadline and a disconnect reach: a request
+// joins its connection's in-flight list only once it can be pending across a tick
+function track (req: Request): void {
+  if (req[kTracked]) return
+  req[kTracked] = true
+  req.connection.track(req)
+}
+
+const runOnRequest = hookRunner('onRequest', shapes.targetOnly, answered, track)
+const runPreValidation = hookRunner('preValidation', shapes.targetOnly, answered, track)
+const runPreHandler = hookRunner('preHandler', shapes.targetOnly, answered, track)
+const runOnSend = hookRunner('onSend', shapes.transform, answered, track)
+const runOnError = hookRunner('onError', shapes.withValue, undefined, track)
 const runOnResponse = hookRunner('onResponse', shapes.targetOnly)
 const runOnTimeout = hookRunner('onTimeout', shapes.targetOnly)
 
@@ -29,17 +37,10 @@ export function startRequest (ctx: Context, conn: Connection, sink: Sink, slot: 
   const req = new Request(ctx, conn, sink, slot, id, idJson, method, params)
   if (ctx.timeout > 0) req[kTimer] = setTimeout(onTimeout, ctx.timeout, req)
   if (ctx.plain) return admit(req)
-  track(req)
   if (ctx.onRequest !== null) runOnRequest(ctx.onRequest, req, undefined, afterOnRequest)
   else afterOnRequest(null, req)
 }
 
-// what a cancel notice, the close deadline and a disconnect reach: a request
-// can only be pending across a tick once it is here
-function track (req: Request): void {
-  req[kTracked] = true
-  req.connection.track(req)
-}
 
 function afterOnRequest (err: unknown, req: Request): void {
   if (err !== null) return fail(req, err)
@@ -79,7 +80,7 @@ function admit (req: Request): void {
   if (!admission.gate.enter(req)) return fail(req, new codes.LINEFY_ERR_OVERLOADED(admission.maxQueue))
   // the gate holds it: it waits, and counts as queued until it runs or ends
   if (req[kAdmission] === Admission.None && req[kStage] === Stage.Pending) {
-    if (!req[kTracked]) track(req)
+    track(req)
     req[kAdmission] = Admission.Waiting
     req[kStage] = Stage.Queued
     admission.activity.queued++
@@ -108,7 +109,7 @@ function runHandler (req: Request): void {
     return fail(req, err)
   }
   if (isThenable(r)) {
-    if (!req[kTracked]) track(req)
+    track(req)
     r.then((v) => succeed(req, v), (err) => fail(req, err))
   } else {
     succeed(req, r)

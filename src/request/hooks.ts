@@ -82,20 +82,23 @@ const transform: Shape = { ...withValue, threads: true }
  * the chain with the error; a falsy rejection becomes a real error so it can
  * never pass as success. `stopped` is asked before each hook that follows an
  * asynchronous one: a request answered meanwhile (cancelled, timed out) runs
- * no more hooks.
+ * no more hooks. `suspends` hears of a chain about to wait, once, before it does.
  *
  * While hooks return plain values the chain runs in a loop that allocates
  * nothing; the first callback-style hook or thenable hands the rest of the
  * chain to `resume`, whose closures exist only for asynchronous hooks.
  */
-export function hookRunner (name: string, shape: Shape, stopped: (target: never) => boolean = never): HookRunner {
+export function hookRunner (name: string, shape: Shape, stopped: (target: never) => boolean = never, suspends: (target: never) => void = nothing): HookRunner {
   const { arity, callWithDone, threads } = shape
   const falsy = (): Error => new codes.LINEFY_ERR_HOOK_FALSY_REJECTION(name)
 
   return function runHooks<T, V> (hooks: BoundHooks, target: T, value: V, done: HookDone<T, V>): void {
     const sync = hooks.firstCallback
     for (let i = 0; i < hooks.length; i++) {
-      if (i === sync) return resume(hooks, i, target, value, done)
+      if (i === sync) {
+        suspends(target as never)
+        return resume(hooks, i, target, value, done)
+      }
       const fn = hooks[i] as AnyHook
       let r: unknown
       try {
@@ -106,6 +109,7 @@ export function hookRunner (name: string, shape: Shape, stopped: (target: never)
       }
       if (isThenable(r)) {
         const rest = i + 1
+        suspends(target as never)
         r.then(
           (v) => resume(hooks, rest, target, threads && v !== undefined ? v as V : value, done),
           (e) => done(e || falsy(), target, value))
@@ -161,6 +165,8 @@ export function hookRunner (name: string, shape: Shape, stopped: (target: never)
 function never (): boolean {
   return false
 }
+
+function nothing (): void {}
 
 export const shapes = { targetOnly, withValue, transform }
 
