@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto'
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { Script } from 'node:vm'
+
+/**
+ * Where the CLI keeps V8's code cache: $LINEFY_CACHE_DIR (empty: no cache),
+ * else $XDG_CACHE_HOME/linefy, else ~/.cache/linefy. A directory the user
+ * owns, never the install's: a global install is read-only to its users.
+ */
+export function cacheDir (env: NodeJS.ProcessEnv, home: string): string | undefined {
+  if (env.LINEFY_CACHE_DIR !== undefined) return env.LINEFY_CACHE_DIR === '' ? undefined : env.LINEFY_CACHE_DIR
+  const xdg = env.XDG_CACHE_HOME
+  if (xdg !== undefined && xdg.startsWith('/')) return join(xdg, 'linefy')
+  return home === '' ? undefined : join(home, '.cache', 'linefy')
+}
+
+export interface CachedRun {
+  /** The CommonJS file to run, as node would run it (module, require, __filename). */
+  file: string
+  /** Names what the file holds (a hash of it): a cache written for another build is never read. */
+  build: string
+  /** The cache directory, or undefined for none. */
+  dir: string | undefined
+  /** Which cache of this build: one per way of running it, each holding the functions that run compiled. */
+  name: string
+  /** Where to hook the write of a fresh cache: once the run has compiled what it runs (the CLI: at exit). */
+  onDone: (write: () => void) => void
+}
+
+/**
+ * Runs a CommonJS file through vm.Script with V8's code cache: what the file
+ * compiled last time is read back instead of parsed and compiled again (most
+ * of a big bundle's load time). The cache is a hint, never a condition:
+ * missing, unreadable, corrupt or written by another V8 (V8 checks its
+ * version, flags and the source's length; `build` covers the content), the
+ * file is compiled as if there were none, and a fresh cache is written once
+ * the run is done, where the directory allows; any failure to write is
+ * silent. Node 22's module.enableCompileCache() does this for modules, but
+ * Node 20 has none.
+ */
+export function runCached (run: CachedRun): { exports: unknown, cache: 'off' | 'hit' | 'miss' | 'rejected' } {
+  const source = readFileSync(run.file, 'utf8')
+  const prefix = `${run.name}-`
+  const path = run.dir === undefined ? undefined : join(run.dir, `${prefix}${run.build}-${process.versions.v8}-${process.arch}.code`)
+  const cachedData = path === undefined ? undefined : load(path)
+  const script = new Script(wrap(source), { filename: run.file, cachedData })
+  const cache = path === undefined ? 'off' : cachedData === undefined ? 'miss' : script.cachedDataRejected === true ? 'rejected' : 'hit'
+  if (cache === 'miss' || cache === 'rejected') {
+    run.onDone(() => save(script, run.dir as string, path as string, prefix))
+  }
+  const module = { exports: {} as unknown }
+  const fn = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: unknown, filename: string, dirname: string) => void
+  fn(module.exports, createRequire(run.file), module, run.file, dirname(run.file))
+  return { exports: module.exports, cache }
+}
+
+const DIGEST = 32
+
+function digest (data: Uint8Array): Buffer {
+  return createHash('sha256').update(data).digest()
+}
+
+/**
+ * The cache's payload, when the file is whole. V8 checks only the header of
+ * what it is given: a damaged payload would crash the process, not be
+ * rejected, hence a digest of our own in front of it.
+ */
+function load (path: string): Buffer | undefined {
+  let file
+  try {
+    file = readFileSync(path)
+  } catch {
+    return undefined // none yet, or unreadable: compile
+  }
+  const data = file.subarray(DIGEST)
+  return file.length > DIGEST && digest(data).equals(file.subarray(0, DIGEST)) ? data : undefined
+}
+
+// node's own CommonJS wrapper, so the file sees what `node file.cjs` would give
+// it; on the source's first line, so that stack traces keep its line numbers,
+// and a #! line (legal only at the very start) turned into a comment
+function wrap (source: string): string {
+  return `(function (exports, require, module, __filename, __dirname) { ${source.startsWith('#!') ? '//' + source : source}\n})`
+}
+
+// caches of other builds kept per name: a few installs side by side each keep
+// theirs, while every rebuild of a checkout does not add one for good
+const KEEP = 4
+
+/** Writes the cache beside any other process doing the same (a rename), then drops this name's oldest caches beyond KEEP. */
+function save (script: Script, dir: string, path: string, prefix: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    const tmp = `${path}.${process.pid}.tmp`
+    const data = script.createCachedData()
+    writeFileSync(tmp, Buffer.concat([digest(data), data]), { mode: 0o600 })
+    renameSync(tmp, path)
+    const caches = readdirSync(dir).filter((f) => f.startsWith(prefix) && f.endsWith('.code'))
+      .map((f) => ({ f, mtime: statSync(join(dir, f)).mtimeMs })).sort((a, b) => b.mtime - a.mtime)
+    for (const { f } of caches.slice(KEEP)) unlinkSync(join(dir, f))
+  } catch {} // a cache is an optimisation: an unwritable directory only costs the next start its compile
+}
