@@ -16,7 +16,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '15' },
     only: { type: 'string' },
     'cache-dir': { type: 'string' },
-    // another build of the CLI to time beside this one (A/B), e.g. main's dist/linefy.mjs
+    // other builds of the CLI to time beside this one (A/B), comma-separated paths of their linefy.mjs
     baseline: { type: 'string' }
   }
 })
@@ -33,11 +33,11 @@ const ALL = [
   { name: 'bare-net', label: 'bare node:net echo', cmd: (sock) => withEnv({}, [process.execPath, dir('servers/bare-net.mjs'), sock]) },
   { name: 'daemon', label: 'linefy daemon --demo (bundle)', cmd: (sock) => withEnv({ LINEFY_CACHE_DIR: cacheDir }, [process.execPath, CLI, 'daemon', '--demo', '--socket', sock]) },
   { name: 'daemon-nocache', label: 'linefy daemon --demo, no code cache', cmd: (sock) => withEnv({ LINEFY_CACHE_DIR: '' }, [process.execPath, CLI, 'daemon', '--demo', '--socket', sock]) },
-  ...(args.baseline === undefined ? [] : [{ name: 'baseline', label: `baseline ${args.baseline}`, cmd: (sock) => withEnv({ LINEFY_CACHE_DIR: cacheDir }, [process.execPath, args.baseline, 'daemon', '--demo', '--socket', sock]) }]),
+  ...(args.baseline?.split(',') ?? []).map((cli, i) => ({ name: `baseline${i}`, label: `daemon --demo from ${cli}`, cmd: (sock) => withEnv({ LINEFY_CACHE_DIR: cacheDir }, [process.execPath, cli, 'daemon', '--demo', '--socket', sock]) })),
   { name: 'app', label: 'bare library app (unbundled)', cmd: (sock) => withEnv({}, [process.execPath, dir('servers/linefy.mjs'), sock]) }
 ]
 const only = args.only?.split(',')
-const servers = ALL.filter((s) => only === undefined || only.includes(s.name))
+const servers = ALL.filter((s) => only === undefined || only.includes(s.name) || s.name.startsWith('baseline'))
 const rounds = Number(args.rounds)
 
 const median = (xs) => {

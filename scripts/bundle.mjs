@@ -7,6 +7,34 @@
 import { build } from 'esbuild'
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+
+// pino loads its worker-thread transports (thread-stream, node:worker_threads)
+// when it loads, and the CLI never starts one: it logs to a stream. Each
+// require below is deferred to its first use; a pino whose source no longer
+// reads this way fails the build instead of bundling the eager loads again.
+const deferred = {
+  'pino/pino.js': [["module.exports.transport = require('./lib/transport')", "Object.defineProperty(module.exports, 'transport', { enumerable: true, get: () => require('./lib/transport') })"]],
+  'pino/lib/tools.js': [
+    ["const { isMainThread } = require('worker_threads')\n", ''],
+    ["const transport = require('./transport')", "const transport = (opts) => require('./transport')(opts)"],
+    ['if (!opts.sync && isMainThread) {', "if (!opts.sync && require('worker_threads').isMainThread) {"]
+  ]
+}
+const deferPino = {
+  name: 'defer-pino-transports',
+  setup (b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]pino[\\/](pino|lib[\\/]tools)\.js$/ }, async ({ path }) => {
+      const [, edits] = Object.entries(deferred).find(([file]) => path.replaceAll('\\', '/').endsWith('node_modules/' + file))
+      let contents = await readFile(path, 'utf8')
+      for (const [from, to] of edits) {
+        if (!contents.includes(from)) throw new Error(`scripts/bundle.mjs: ${path} no longer contains ${JSON.stringify(from)}: update the deferred loads`)
+        contents = contents.replace(from, to)
+      }
+      return { contents, loader: 'js' }
+    })
+  }
+}
 
 await build({
   entryPoints: ['dist/cli.js'],
@@ -19,6 +47,7 @@ await build({
   // since a vm.Script has no loader for import()
   external: ['light-my-request'],
   supported: { 'dynamic-import': false },
+  plugins: [deferPino],
   logLevel: 'warning'
 })
 
