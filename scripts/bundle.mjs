@@ -10,8 +10,9 @@ import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 
 // pino loads its worker-thread transports (thread-stream, node:worker_threads)
-// when it loads, and the CLI never starts one: it logs to a stream. Each
-// require below is deferred to its first use; a pino whose source no longer
+// when it loads, and the CLI never starts one: it logs to a stream; sonic-boom
+// loads node:assert (~2 ms) for one check of pino.destination(). Each require
+// below is deferred to its first use; a dependency whose source no longer
 // reads this way fails the build instead of bundling the eager loads again.
 const deferred = {
   'pino/pino.js': [["module.exports.transport = require('./lib/transport')", "Object.defineProperty(module.exports, 'transport', { enumerable: true, get: () => require('./lib/transport') })"]],
@@ -19,12 +20,13 @@ const deferred = {
     ["const { isMainThread } = require('worker_threads')\n", ''],
     ["const transport = require('./transport')", "const transport = (opts) => require('./transport')(opts)"],
     ['if (!opts.sync && isMainThread) {', "if (!opts.sync && require('worker_threads').isMainThread) {"]
-  ]
+  ],
+  'sonic-boom/index.js': [["const assert = require('assert')", "const assert = (ok, message) => require('assert')(ok, message)"]]
 }
-const deferPino = {
-  name: 'defer-pino-transports',
+const deferLoads = {
+  name: 'defer-loads',
   setup (b) {
-    b.onLoad({ filter: /[\\/]node_modules[\\/]pino[\\/](pino|lib[\\/]tools)\.js$/ }, async ({ path }) => {
+    b.onLoad({ filter: /[\\/]node_modules[\\/](pino[\\/](pino|lib[\\/]tools)|sonic-boom[\\/]index)\.js$/ }, async ({ path }) => {
       const [, edits] = Object.entries(deferred).find(([file]) => path.replaceAll('\\', '/').endsWith('node_modules/' + file))
       let contents = await readFile(path, 'utf8')
       for (const [from, to] of edits) {
@@ -47,7 +49,7 @@ await build({
   // since a vm.Script has no loader for import()
   external: ['light-my-request'],
   supported: { 'dynamic-import': false },
-  plugins: [deferPino],
+  plugins: [deferLoads],
   logLevel: 'warning'
 })
 
