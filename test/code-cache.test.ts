@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { chmodSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { connect } from '../client.js'
 import { cacheDir, checksum, fnv1a, runCached, type CachedRun } from '../src/cli/code-cache.js'
@@ -53,6 +53,15 @@ t.test('a corrupt, truncated or empty cache file is compiled past and rewritten,
     t.equal((r.exports as { six: number }).six, 6)
     t.equal(run().cache, 'hit', `${what}: rewritten whole`)
   }
+})
+
+t.test('a cache file another user owns is never read: it is code that would run as this one', { skip: process.getuid?.() !== 0 && 'only root can give a file away' }, async (t) => {
+  const { dir, run } = fixture(t)
+  run()
+  const path = join(dir, caches(dir)[0] as string)
+  chownSync(path, 1, 1)
+  t.equal(run().cache, 'miss', 'compiled past, and replaced by one of our own')
+  t.equal(run().cache, 'hit')
 })
 
 t.test('a cache V8 rejects (another V8, other flags, another source) is compiled past and replaced', async (t) => {

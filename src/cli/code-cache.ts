@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { Script } from 'node:vm'
@@ -44,7 +44,7 @@ export function runCached (run: CachedRun): { exports: unknown, cache: 'off' | '
   const source = readFileSync(run.file, 'utf8')
   const prefix = `${run.name}-`
   const path = run.dir === undefined ? undefined : join(run.dir, `${prefix}${run.build}-${process.versions.v8}-${process.arch}.code`)
-  const cachedData = path === undefined ? undefined : load(path)
+  const cachedData = path === undefined ? undefined : load(path, process.getuid?.())
   const script = new Script(wrap(source), { filename: run.file, cachedData })
   const cache = path === undefined ? 'off' : cachedData === undefined ? 'miss' : script.cachedDataRejected === true ? 'rejected' : 'hit'
   if (cache === 'miss' || cache === 'rejected') {
@@ -80,16 +80,25 @@ const crc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32
 export const checksum: (data: Uint8Array) => number = crc32 ?? fnv1a
 
 /**
- * The cache's payload, when the file is whole. V8 checks only the header of
- * what it is given: a damaged payload would crash the process, not be
- * rejected, hence a checksum of our own in front of it.
+ * The cache's payload, when the file is whole and the user's own. V8 checks
+ * only the header of what it is given: a damaged payload would crash the
+ * process, not be rejected, hence a checksum of our own in front of it. The
+ * data is code that runs: a file another user could have written (a shared
+ * LINEFY_CACHE_DIR) is never read.
  */
-function load (path: string): Buffer | undefined {
-  let file
+function load (path: string, uid: number | undefined): Buffer | undefined {
+  let fd
   try {
-    file = readFileSync(path)
+    fd = openSync(path, 'r')
   } catch {
     return undefined // none yet, or unreadable: compile
+  }
+  let file
+  try {
+    if (uid !== undefined && fstatSync(fd).uid !== uid) return undefined
+    file = readFileSync(fd)
+  } finally {
+    closeSync(fd)
   }
   if (file.length <= HEADER) return undefined
   const data = file.subarray(HEADER)
