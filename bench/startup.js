@@ -16,13 +16,13 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '15' },
     only: { type: 'string' },
     'cache-dir': { type: 'string' },
-    // other builds of the CLI to time beside this one (A/B), comma-separated paths of their linefy.mjs
+    // other builds of the CLI to time beside this one (A/B), comma-separated paths of their command
     baseline: { type: 'string' }
   }
 })
 
 const dir = (rel) => fileURLToPath(new URL(rel, import.meta.url))
-const CLI = dir('../dist/linefy.mjs')
+const CLI = dir('../dist/linefy.cjs')
 const tmp = mkdtempSync(join(os.tmpdir(), 'linefy-startup-'))
 // the daemon's code cache lives here (LINEFY_CACHE_DIR), warmed by round 0
 const cacheDir = args['cache-dir'] ?? join(tmp, 'cache')
@@ -31,6 +31,9 @@ const withEnv = (vars, argv) => ['env', ...Object.entries(vars).map(([k, v]) => 
 
 const ALL = [
   { name: 'bare-net', label: 'bare node:net echo', cmd: (sock) => withEnv({}, [process.execPath, dir('servers/bare-net.mjs'), sock]) },
+  // the same server as CommonJS, as the CLI's command is: Node's ESM entry path costs ~3 ms more
+  { name: 'bare-net-cjs', label: 'bare node:net echo, CommonJS', cmd: (sock) => withEnv({}, [process.execPath, dir('servers/bare-net.cjs'), sock]) },
+  { name: 'daemon-mjs', label: 'linefy daemon --demo via dist/linefy.mjs', cmd: (sock) => withEnv({ LINEFY_CACHE_DIR: cacheDir }, [process.execPath, dir('../dist/linefy.mjs'), 'daemon', '--demo', '--socket', sock]) },
   { name: 'daemon', label: 'linefy daemon --demo (bundle)', cmd: (sock) => withEnv({ LINEFY_CACHE_DIR: cacheDir }, [process.execPath, CLI, 'daemon', '--demo', '--socket', sock]) },
   { name: 'daemon-nocache', label: 'linefy daemon --demo, no code cache', cmd: (sock) => withEnv({ LINEFY_CACHE_DIR: '' }, [process.execPath, CLI, 'daemon', '--demo', '--socket', sock]) },
   ...(args.baseline?.split(',') ?? []).map((cli, i) => ({ name: `baseline${i}`, label: `daemon --demo from ${cli}`, cmd: (sock) => withEnv({ LINEFY_CACHE_DIR: cacheDir }, [process.execPath, cli, 'daemon', '--demo', '--socket', sock]) })),

@@ -3,7 +3,7 @@ import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, utimesSync,
 import { join } from 'node:path'
 import { connect } from '../client.js'
 import { cacheDir, checksum, fnv1a, runCached, type CachedRun } from '../src/cli/code-cache.js'
-import { runCli, startDaemon } from './helpers/process.js'
+import { runCli, runScript, startDaemon } from './helpers/process.js'
 import { tempDir } from './helpers/util.js'
 
 // a CommonJS file with what node gives one: module, exports, require, __filename
@@ -150,6 +150,9 @@ t.test('the CLI writes its cache on the first run and starts from it on the next
   t.ok(!replaced.equals(corrupt) && whole(replaced), 'a corrupt cache replaced by a whole one')
   t.equal((await runCli(t, ['--help'], env)).code, 0)
   t.same(caches(dir).map((f) => f.split('-')[0]), ['client', 'daemon'], 'the client verbs keep a cache of their own')
+  const viaMjs = runScript(t, 'dist/linefy.mjs', ['--help'], { env: { ...process.env, ...env } })
+  t.same(await viaMjs.exit(), { code: 0, signal: null }, 'dist/linefy.mjs, the path scripts and units name, runs the same command')
+  t.match(viaMjs.stdout.text, /^Usage: linefy/)
 
   // a read-only install with a read-only home: no cache, same start
   const ro = join(root, 'ro')

@@ -1,5 +1,5 @@
-// The `linefy` command (dist/linefy.mjs): runs the CLI's bundle
-// (dist/linefy.cjs) with V8's code cache, which saves most of compiling it.
+// The `linefy` command (dist/linefy.cjs): runs the CLI's bundle
+// (dist/linefy.bundle.cjs) with V8's code cache, which saves most of compiling it.
 import { homedir } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { cacheDir, runCached } from './code-cache.js'
@@ -8,7 +8,7 @@ import { cacheDir, runCached } from './code-cache.js'
 declare const LINEFY_BUILD: string
 
 runCached({
-  file: fileURLToPath(new URL('linefy.cjs', import.meta.url)),
+  file: fileURLToPath(new URL('linefy.bundle.cjs', import.meta.url)),
   build: LINEFY_BUILD,
   dir: cacheDir(process.env, homedir()),
   // `call` and the other client verbs run different functions from the daemon's
