@@ -1,4 +1,4 @@
-// node bench/startup.js [--rounds N] [--only name,name] [--cache-dir DIR]
+// node bench/startup.js [--rounds N] [--only name,name] [--cache-dir DIR] [--baseline CLI,CLI] (npm run bench:startup)
 // Spawn to first echo reply, interleaved round by round in a rotating order
 // (the machine is shared: drift hits every server alike), medians of the
 // wall time and of the child's own CPU time to that reply, as ratios against
@@ -34,8 +34,8 @@ const ALL = [
   // the same server as CommonJS, as the CLI's command is: Node's ESM entry path costs ~3 ms more
   { name: 'bare-net-cjs', label: 'bare node:net echo, CommonJS', cmd: (sock) => withEnv({}, [process.execPath, dir('servers/bare-net.cjs'), sock]) },
   { name: 'daemon-mjs', label: 'linefy daemon --demo via dist/linefy.mjs', cmd: (sock) => withEnv({ LINEFY_CACHE_DIR: cacheDir }, [process.execPath, dir('../dist/linefy.mjs'), 'daemon', '--demo', '--socket', sock]) },
-  { name: 'daemon', label: 'linefy daemon --demo (bundle)', cmd: (sock) => withEnv({ LINEFY_CACHE_DIR: cacheDir }, [process.execPath, CLI, 'daemon', '--demo', '--socket', sock]) },
-  { name: 'daemon-nocache', label: 'linefy daemon --demo, no code cache', cmd: (sock) => withEnv({ LINEFY_CACHE_DIR: '' }, [process.execPath, CLI, 'daemon', '--demo', '--socket', sock]) },
+  { name: 'daemon', label: 'linefy daemon --demo (dist/linefy.cjs, code cache)', cmd: (sock) => withEnv({ LINEFY_CACHE_DIR: cacheDir }, [process.execPath, CLI, 'daemon', '--demo', '--socket', sock]) },
+  { name: 'daemon-nocache', label: 'linefy daemon --demo, no code cache (LINEFY_CACHE_DIR=)', cmd: (sock) => withEnv({ LINEFY_CACHE_DIR: '' }, [process.execPath, CLI, 'daemon', '--demo', '--socket', sock]) },
   ...(args.baseline?.split(',') ?? []).map((cli, i) => ({ name: `baseline${i}`, label: `daemon --demo from ${cli}`, cmd: (sock) => withEnv({ LINEFY_CACHE_DIR: cacheDir }, [process.execPath, cli, 'daemon', '--demo', '--socket', sock]) })),
   { name: 'app', label: 'bare library app (unbundled)', cmd: (sock) => withEnv({}, [process.execPath, dir('servers/linefy.mjs'), sock]) }
 ]
