@@ -1,4 +1,3 @@
-import { Server } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { codes } from '../src/core/errors.js'
 import { plugin } from '../src/core/encapsulation.js'
@@ -11,16 +10,6 @@ import { unixBinding } from './unix.js'
 
 export type { HttpOptions } from '../src/http/types.js'
 export { addHttpRoute, type HttpRoute } from '../src/http/routes.js'
-
-/**
- * server.close() (close() stopping the listener) would also destroy every
- * connection Node deems idle, which includes one whose last reply is still
- * being written to a slow reader: that reply would be cut. linefy ends idle
- * connections itself, once their replies are out (HttpHandler.beginClose).
- */
-class HttpServer extends Server {
-  override closeIdleConnections (): void {}
-}
 
 function formatAddress (a: AddressInfo): string {
   return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`
@@ -42,6 +31,7 @@ export default plugin<HttpOptions>(async function httpTransport (app, opts) {
   const handler = new HttpHandler(app, o)
   firstHandler(app, handler)
 
+  const { HttpServer } = await import('../src/http/server.js')
   const server = new HttpServer({
     maxHeaderSize: o.maxHeaderSize,
     headersTimeout: o.headersTimeout,

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import type { ServerResponse } from 'node:http'
 import { Duplex } from 'node:stream'
 import type { Connection } from '../connection/types.js'
@@ -88,7 +87,8 @@ class SessionStream extends Duplex {
  * else to the GET stream, else wait (a bounded number) for one to open.
  */
 export class HttpSession {
-  readonly id = randomUUID()
+  // the global's: importing node:crypto would load it at every daemon's start, HTTP or not
+  readonly id = crypto.randomUUID()
   readonly conn: Connection
   get: ServerResponse | null = null
   private readonly stream: SessionStream

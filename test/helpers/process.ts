@@ -11,7 +11,7 @@ import { Lines, serveOn } from './wire.js'
 export const fixtures = fileURLToPath(new URL('../../fixtures/', import.meta.url))
 
 // the built CLI: `npm test` builds first (pretest); run `npm run build` before a single file
-export const cliPath = fileURLToPath(new URL('../../dist/linefy.mjs', import.meta.url))
+export const cliPath = fileURLToPath(new URL('../../dist/linefy.cjs', import.meta.url))
 
 export interface Exit { code: number | null, signal: NodeJS.Signals | null }
 
