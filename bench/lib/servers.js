@@ -7,7 +7,7 @@ import { schedSeconds, spawnPinned, stop } from './procs.js'
 export const SERVER_CPU = 1
 const dir = (rel) => fileURLToPath(new URL(rel, import.meta.url))
 const script = (name) => (sock) => [process.execPath, dir(`../servers/${name}.mjs`), sock]
-const CLI = dir('../../dist/linefy.mjs')
+const CLI = dir('../../dist/linefy.cjs')
 
 const LOAD = ['latency', 'many', 'throughput']
 const ALL = ['startup', 'idle', ...LOAD]
