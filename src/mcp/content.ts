@@ -1,4 +1,5 @@
 import { RpcError } from '../core/errors.js'
+import { RawJson } from '../request/reply.js'
 import { isPlainObject, PROTOCOL_FAILURES } from './protocol.js'
 
 const BLOCKS: Record<string, (b: Record<string, unknown>) => boolean> = {
@@ -50,4 +51,37 @@ export function replyToResult (line: string, wrap: boolean | undefined): Record<
   if (err === undefined) return toolResult(reply.result, wrap)
   if (PROTOCOL_FAILURES.has(err.code)) throw new RpcError(err.code, err.message, err.data)
   return { content: [{ type: 'text', text: err.message }], isError: true }
+}
+
+/** A tool's result made as JSON text from pieces of JSON.stringify's output: written out as it is. */
+class ToolJson extends RawJson {
+  override readonly json: string
+
+  constructor (json: string) {
+    super(undefined)
+    this.json = json
+  }
+}
+
+const CONTENT_KEY = '"content":'
+const TYPE_KEY = '"type":'
+
+/**
+ * replyToResult without parsing the line or serialising the value again:
+ * the result's JSON is cut from the line (`head` is the line's start up to
+ * it) and set into the tool's result as it is, since JSON.stringify wrote
+ * it. A value that might be MCP content (an object whose JSON names
+ * `content` or `type` anywhere: JSON.stringify never escapes those
+ * letters, so no key can hide) and a failure take the long way.
+ */
+export function replyToToolJson (line: string, head: string, wrap: boolean | undefined): Record<string, unknown> | RawJson {
+  if (!line.startsWith(head)) return replyToResult(line, wrap)
+  const json = line.slice(head.length, -1)
+  const first = json.charCodeAt(0)
+  // {
+  if (first === 0x7b && (json.includes(CONTENT_KEY) || json.includes(TYPE_KEY))) return replyToResult(line, wrap)
+  const structured = (wrap ?? first !== 0x7b) ? '{"result":' + json + '}' : json
+  // a string is its own text, and its JSON that text's JSON
+  const text = first === 0x22 ? json : JSON.stringify(json)
+  return new ToolJson('{"content":[{"type":"text","text":' + text + '}],"structuredContent":' + structured + '}')
 }

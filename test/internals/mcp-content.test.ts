@@ -1,0 +1,43 @@
+import t from 'tap'
+import fc from 'fast-check'
+import { replyToResult, replyToToolJson } from '../../src/mcp/content.js'
+import { HEAD, RawJson } from '../../src/request/reply.js'
+
+const ID = '"\\u0000tools/call#7"'
+const head = HEAD + ID + ',"result":'
+// a reply line as the pipeline writes it for a method's value
+const lineOf = (value: unknown): string => head + (JSON.stringify(value) ?? 'null') + '}'
+const jsonOf = (r: Record<string, unknown> | RawJson): string => r instanceof RawJson ? r.json : JSON.stringify(r)
+
+// values a method may return, MCP content and near-misses among them
+const block = fc.oneof(
+  fc.record({ type: fc.constant('text'), text: fc.string() }),
+  fc.record({ type: fc.constantFrom('image', 'audio'), data: fc.string(), mimeType: fc.string() }),
+  fc.record({ type: fc.constant('resource_link'), uri: fc.string(), name: fc.string() }),
+  fc.record({ type: fc.string() })
+)
+const value = fc.oneof(
+  fc.jsonValue(),
+  block,
+  fc.record({ content: fc.array(block, { maxLength: 3 }) }, { requiredKeys: [] }),
+  fc.dictionary(fc.constantFrom('content', 'type', '"type":', 'text', '__proto__'), fc.jsonValue(), { maxKeys: 3 }),
+  fc.string({ unit: 'grapheme' }),
+  fc.date({ noInvalidDate: true })
+)
+
+t.test('a result cut from its line is the same JSON as the line parsed and the value rebuilt, for any value and wrapping', async (t) => {
+  t.doesNotThrow(() => fc.assert(fc.property(value, fc.constantFrom(undefined, true, false), (v, wrap) => {
+    const line = lineOf(v)
+    const expected = JSON.stringify(replyToResult(line, wrap))
+    const got = jsonOf(replyToToolJson(line, head, wrap))
+    if (got !== expected) throw new Error(`${line}: ${got} !== ${expected}`)
+  }), { numRuns: 2000 }))
+})
+
+t.test('only a plain result is cut out; MCP content, an error and a line of another id take the long way', async (t) => {
+  t.type(replyToToolJson(lineOf(3), head, undefined), RawJson)
+  t.notOk(replyToToolJson(lineOf({ x: 'a string with "type": in it' }), head, undefined) instanceof RawJson, 'a look-alike in a string is parsed to make sure')
+  t.notOk(replyToToolJson(lineOf({ content: [{ type: 'text', text: 'x' }] }), head, undefined) instanceof RawJson)
+  t.same(replyToToolJson(HEAD + ID + ',"error":{"code":-32001,"message":"no"}}', head, undefined), { content: [{ type: 'text', text: 'no' }], isError: true })
+  t.same(jsonOf(replyToToolJson(HEAD + '"other",\"result":1}', head, undefined)), '{"content":[{"type":"text","text":"1"}],"structuredContent":{"result":1}}')
+})
