@@ -9,25 +9,27 @@ function capture (resolve: Settle): void {
   captured = resolve
 }
 
-/** Where conn.dispatch()'s request ends: its caller's promise, and its parent lets go of it. */
+/** Where a dispatched request ends: its line kept, or handed to the promise its caller waits on. */
 class OwnSink implements Sink {
   readonly options: DispatchOptions
   done = false
-  private readonly settle: Settle
+  line: string | undefined = undefined
+  settle: Settle | null = null
+  adopted = false
   private readonly parent: Request | undefined
   private readonly id: unknown
 
-  constructor (options: DispatchOptions, settle: Settle, parent: Request | undefined, id: unknown) {
+  constructor (options: DispatchOptions, parent: Request | undefined, id: unknown) {
     this.options = options
-    this.settle = settle
     this.parent = parent
     this.id = id
   }
 
   complete (_slot: number, line: string | undefined): void {
     this.done = true
-    if (this.parent !== undefined) disown(this.parent, this.id)
-    this.settle(line)
+    this.line = line
+    if (this.adopted) disown(this.parent as Request, this.id)
+    if (this.settle !== null) this.settle(line)
   }
 }
 
@@ -37,16 +39,30 @@ class OwnSink implements Sink {
  * outside the connection's order and backlog, since the caller already holds
  * its turn, but through everything else a read line goes through. The sink
  * carries the caller's options to the request; it is cancelled by its id
- * when `parent` ends early, as a cancel notice would.
+ * when `parent` ends early, as a cancel notice would. A request that ended
+ * at once (a synchronous handler with a free slot) gives its line at once;
+ * any other, the promise of it.
  */
-export function dispatchOwn (route: Route, conn: Connection, msg: unknown, options: DispatchOptions): Promise<string | undefined> {
-  const promise = new Promise(capture)
+export function dispatchNow (route: Route, conn: Connection, msg: unknown, options: DispatchOptions): string | undefined | Promise<string | undefined> {
   // a parent is a request the core started: Request is the one InFlight there is
   const parent = options.parent as Request | undefined
   const id = (msg as { id?: unknown } | null)?.id
-  const sink = new OwnSink(options, captured, parent, id)
+  const sink = new OwnSink(options, parent, id)
   route.dispatch(msg, conn, sink, 0)
+  if (sink.done) return sink.line
   // adopted once it runs: a parent that ended already cancels it at once
-  if (parent !== undefined && !sink.done) adopt(parent, id)
+  if (parent !== undefined) {
+    sink.adopted = true
+    adopt(parent, id)
+  }
+  if (sink.done) return sink.line
+  const promise = new Promise(capture)
+  sink.settle = captured
   return promise
+}
+
+/** dispatchNow, always as a promise. */
+export function dispatchOwn (route: Route, conn: Connection, msg: unknown, options: DispatchOptions): Promise<string | undefined> {
+  const r = dispatchNow(route, conn, msg, options)
+  return r instanceof Promise ? r : Promise.resolve(r)
 }

@@ -85,7 +85,8 @@ export class Tools {
     return defined({ tools: items, nextCursor })
   }
 
-  async call (req: Request<{ name: string, arguments?: Record<string, unknown>, _meta?: Record<string, unknown> }>, session: Session): Promise<unknown> {
+  /** The tool's result, at once when its method ended at once: no promise, no turn of the microtask queue. */
+  call (req: ToolCall, session: Session): unknown {
     const { name, arguments: args, _meta: meta } = req.params
     const tool = this.byName.get(name)
     if (tool === undefined || !tool.enabled) throw new codes.LINEFY_ERR_MCP_UNKNOWN_TOOL(name)
@@ -94,11 +95,18 @@ export class Tools {
       ? undefined
       : (progress: number, total?: number, message?: string) => session.notify('notifications/progress', defined({ progressToken: token, progress, total, message }))
     const n = jsonOfId(++innerIds)
-    const line = await req.connection.dispatch({ jsonrpc: '2.0', id: INNER_PREFIX + n, method: name, params: args ?? {} }, { meta, progress, log: session.log, parent: req })
-    // no line: the call was cancelled, and so was this one, whose answer nobody reads
-    if (line === undefined) throw new RpcError(RpcCode.CANCELLED, 'request cancelled')
-    // an onSend hook of tools/call's is owed the result as an object
-    if (req[kContext].onSend !== null) return replyToResult(line, tool.wrap)
-    return replyToToolJson(line, INNER_HEAD + n + '","result":', tool.wrap)
+    const line = req.connection.dispatchNow({ jsonrpc: '2.0', id: INNER_PREFIX + n, method: name, params: args ?? {} }, { meta, progress, log: session.log, parent: req })
+    if (line instanceof Promise) return line.then((l) => resultOf(req, tool, n, l))
+    return resultOf(req, tool, n, line)
   }
+}
+
+type ToolCall = Request<{ name: string, arguments?: Record<string, unknown>, _meta?: Record<string, unknown> }>
+
+function resultOf (req: ToolCall, tool: Tool, n: string, line: string | undefined): unknown {
+  // no line: the call was cancelled, and so was this one, whose answer nobody reads
+  if (line === undefined) throw new RpcError(RpcCode.CANCELLED, 'request cancelled')
+  // an onSend hook of tools/call's is owed the result as an object
+  if (req[kContext].onSend !== null) return replyToResult(line, tool.wrap)
+  return replyToToolJson(line, INNER_HEAD + n + '","result":', tool.wrap)
 }

@@ -36,7 +36,8 @@ t.test('a result cut from its line is the same JSON as the line parsed and the v
 
 t.test('only a plain result is cut out; MCP content, an error and a line of another id take the long way', async (t) => {
   t.type(replyToToolJson(lineOf(3), head, undefined), RawJson)
-  t.notOk(replyToToolJson(lineOf({ x: 'a string with "type": in it' }), head, undefined) instanceof RawJson, 'a look-alike in a string is parsed to make sure')
+  t.notOk(replyToToolJson(lineOf({ x: { type: 1 } }), head, undefined) instanceof RawJson, 'a nested key of the name is parsed to make sure')
+  t.type(replyToToolJson(lineOf({ x: 'a string with "type": in it' }), head, undefined), RawJson, 'the name quoted in a string is escaped: no key')
   t.notOk(replyToToolJson(lineOf({ content: [{ type: 'text', text: 'x' }] }), head, undefined) instanceof RawJson)
   t.same(replyToToolJson(HEAD + ID + ',"error":{"code":-32001,"message":"no"}}', head, undefined), { content: [{ type: 'text', text: 'no' }], isError: true })
   t.same(jsonOf(replyToToolJson(HEAD + '"other",\"result":1}', head, undefined)), '{"content":[{"type":"text","text":"1"}],"structuredContent":{"result":1}}')
