@@ -68,20 +68,20 @@ const TYPE_KEY = '"type":'
 
 /**
  * replyToResult without parsing the line or serialising the value again:
- * the result's JSON is cut from the line (`head` is the line's start up to
- * it) and set into the tool's result as it is, since JSON.stringify wrote
- * it. A value that might be MCP content (an object whose JSON names
- * `content` or `type` anywhere: JSON.stringify never escapes those
- * letters, so no key can hide) and a failure take the long way.
+ * the result's JSON, from `at` in the line (-1: not a result line), is set
+ * into the tool's result as it is, since JSON.stringify wrote it. A value
+ * that might be MCP content (an object whose JSON names `content` or `type`
+ * anywhere: JSON.stringify never escapes those letters, so no key can hide)
+ * and a failure take the long way.
  */
-export function replyToToolJson (line: string, head: string, wrap: boolean | undefined): Record<string, unknown> | RawJson {
-  if (!line.startsWith(head)) return replyToResult(line, wrap)
-  const json = line.slice(head.length, -1)
+export function replyToToolJson (line: string, at: number, wrap: boolean | undefined): Record<string, unknown> | RawJson {
+  if (at === -1) return replyToResult(line, wrap)
+  const json = line.slice(at, -1)
   const first = json.charCodeAt(0)
-  // {
-  if (first === 0x7b && (json.includes(CONTENT_KEY) || json.includes(TYPE_KEY))) return replyToResult(line, wrap)
-  const structured = (wrap ?? first !== 0x7b) ? '{"result":' + json + '}' : json
-  // a string is its own text, and its JSON that text's JSON
-  const text = first === 0x22 ? json : JSON.stringify(json)
+  const object = first === 0x7b
+  if (object && (json.includes(CONTENT_KEY) || json.includes(TYPE_KEY))) return replyToResult(line, wrap)
+  const structured = (wrap ?? !object) ? '{"result":' + json + '}' : json
+  // a string is its own text, and its JSON that text's JSON; a number's, true's, false's and null's JSON needs no escaping
+  const text = first === 0x22 ? json : (object || first === 0x5b) ? JSON.stringify(json) : '"' + json + '"'
   return new ToolJson('{"content":[{"type":"text","text":' + text + '}],"structuredContent":' + structured + '}')
 }

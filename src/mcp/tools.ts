@@ -108,5 +108,13 @@ function resultOf (req: ToolCall, tool: Tool, n: string, line: string | undefine
   if (line === undefined) throw new RpcError(RpcCode.CANCELLED, 'request cancelled')
   // an onSend hook of tools/call's is owed the result as an object
   if (req[kContext].onSend !== null) return replyToResult(line, tool.wrap)
-  return replyToToolJson(line, INNER_HEAD + n + '","result":', tool.wrap)
+  return replyToToolJson(line, resultAt(line, n), tool.wrap)
+}
+
+const RESULT = '","result":'
+
+/** Where the result's JSON starts in the reply line of inner request `n`; -1 when it is no result. */
+function resultAt (line: string, n: string): number {
+  const end = INNER_HEAD.length + n.length
+  return line.startsWith(INNER_HEAD) && line.startsWith(n, INNER_HEAD.length) && line.startsWith(RESULT, end) ? end + RESULT.length : -1
 }
