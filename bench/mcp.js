@@ -5,7 +5,8 @@
 // the wall clock and per second of the server's own CPU time (schedstat: the machine is shared,
 // and a wall rate moves with its load), peak RSS. Each server pinned to cpu 1, this driver to
 // cpu 0. --also adds another build of the CLI (an A/B: `--also ../main/dist/linefy.mjs`);
-// --profile runs each server once under --cpu-prof instead and prints its top frames.
+// --profile runs each server once under --cpu-prof instead and prints its top frames, as shares
+// of the time it was busy.
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -47,7 +48,7 @@ const call = (id) => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params"
 async function once (server, profDir) {
   const t0 = process.hrtime.bigint()
   const [node, ...rest] = server.argv
-  const argv = profDir === undefined ? server.argv : [node, '--cpu-prof', '--cpu-prof-dir', profDir, ...rest]
+  const argv = profDir === undefined ? server.argv : [node, '--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', profDir, ...rest]
   const child = spawnPinned(1, argv, { stdio: ['pipe', 'pipe', 'pipe'] })
   const total = WARMUP + CALLS
   let sent = 0
@@ -112,6 +113,14 @@ const median = (xs) => {
 }
 const fmt = (n, d = 0) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d })
 
+/** The frames as shares of the time the server was busy: waiting for the driver is no cost of its. */
+function busyShares (rows) {
+  const idle = rows.find((r) => r.name === '(idle)')
+  if (idle === undefined) return rows.slice(0, 25)
+  const total = (100 * idle.selfMs) / idle.pct
+  return rows.filter((r) => r !== idle).slice(0, 25).map((r) => ({ ...r, pct: (100 * r.selfMs) / (total - idle.selfMs) }))
+}
+
 if (args.profile) {
   const base = fileURLToPath(new URL('./.build/prof-mcp/', import.meta.url))
   rmSync(base, { recursive: true, force: true })
@@ -122,7 +131,7 @@ if (args.profile) {
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))
     if (file === undefined) throw new Error(`${server.name} wrote no profile`)
     console.log(`${server.name}: ${fmt(r.callsPerSec)} calls/s (driver busy ${fmt(r.driverShare * 100)} %), ${fmt(r.callsPerCpuSec)} per CPU second (${CALLS} calls after ${WARMUP}, profiled; the profile covers the whole run, startup included)`)
-    console.log(formatTop(topFrames(JSON.parse(readFileSync(join(dir, file), 'utf8')), { top: 25 })) + '\n')
+    console.log(formatTop(busyShares(topFrames(JSON.parse(readFileSync(join(dir, file), 'utf8')), { top: 26 }))) + '\n')
   }
   process.exit(0)
 }
