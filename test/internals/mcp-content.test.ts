@@ -23,6 +23,9 @@ const value = fc.oneof(
   fc.record({ content: fc.array(block, { maxLength: 3 }) }, { requiredKeys: [] }),
   fc.dictionary(fc.constantFrom('content', 'type', '"type":', 'text', '__proto__'), fc.jsonValue(), { maxKeys: 3 }),
   fc.string({ unit: 'grapheme' }),
+  fc.string({ unit: 'binary' }),
+  fc.dictionary(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), { maxKeys: 3 }),
+  fc.constantFrom('\ud800', { k: '\udc00\u0000"\\' }, ['\u2028', 'ü']),
   fc.date({ noInvalidDate: true })
 )
 
