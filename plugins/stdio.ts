@@ -22,7 +22,8 @@ class StdioStream extends Duplex {
   private readonly output: Writable
 
   constructor (input: Readable, output: Writable) {
-    super()
+    // the connection writes strings: they go to the output as they are, not copied into a Buffer first
+    super({ decodeStrings: false })
     this.input = input
     this.output = output
     input.on('data', this.onData)
@@ -35,8 +36,8 @@ class StdioStream extends Duplex {
     this.input.resume()
   }
 
-  override _write (chunk: Buffer, _: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.output.write(chunk, cb)
+  override _write (chunk: Buffer | string, encoding: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.output.write(chunk, encoding, cb)
   }
 
   override _final (cb: () => void): void {

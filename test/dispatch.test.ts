@@ -24,6 +24,19 @@ t.test('a method runs another through conn.dispatch() and gets its reply line, h
   t.same(seen, ['outer', 'add', 'add', 'add'])
 })
 
+t.test('conn.dispatchNow() gives the line at once when the request ended at once, else the promise of it', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  app.method('now', () => 'sync')
+  app.method('later', async () => 'async')
+  app.method('outer', async (req: Request) => {
+    const now = req.connection.dispatchNow(rpc('n', 'now'))
+    const later = req.connection.dispatchNow(rpc('l', 'later'))
+    return [now, later instanceof Promise, await later]
+  })
+  t.same((await app.inject(rpc(1, 'outer')))?.result, ['{"jsonrpc":"2.0","id":"n","result":"sync"}', true, '{"jsonrpc":"2.0","id":"l","result":"async"}'])
+})
+
 t.test("the caller's meta, progress listener and logger reach the request it dispatches, and only that one", async (t) => {
   const records: Array<Record<string, unknown>> = []
   const sink = new Writable({ write (chunk, _, cb) { records.push(JSON.parse(String(chunk))); cb() } })

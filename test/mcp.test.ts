@@ -140,6 +140,20 @@ t.test('a tool call is a request of its own through the pipeline: its method\'s 
   t.same(seen, [['inside', { a: 1 }, 'string']])
 })
 
+t.test('an onSend hook that sees tools/call sees its result as an object, and what it returns is the reply', async (t) => {
+  const app = mcpApp(t)
+  const seen: unknown[] = []
+  app.addHook('onSend', (req: Request, result: unknown) => {
+    if (req.method !== 'tools/call') return result
+    seen.push(result)
+    return { ...(result as object), _meta: { seen: true } }
+  })
+  app.method('twice', { mcp: { description: 'd' } }, (req: Request<{ n: number }>) => req.params.n * 2)
+  const [, call] = await injectLines(app, [init(), rpc(1, 'tools/call', { name: 'twice', arguments: { n: 21 } })])
+  t.same(seen, [{ content: [{ type: 'text', text: '42' }], structuredContent: { result: 42 } }])
+  t.same(call?.result, { content: [{ type: 'text', text: '42' }], structuredContent: { result: 42 }, _meta: { seen: true } })
+})
+
 t.test('an initialize with nothing but a version is enough, and every list takes no params at all', async (t) => {
   const app = mcpApp(t)
   const replies = await injectLines(app, [rpc(0, 'initialize', { protocolVersion: '2025-03-26' }), rpc(1, 'resources/list'), rpc(2, 'resources/templates/list'), rpc(3, 'prompts/list')])

@@ -7,7 +7,7 @@ import { runOnDisconnectHooks, type BoundHooks } from '../request/hooks.js'
 import { codedLine, errorLine } from '../request/reply.js'
 import { Backlog, refusal } from './backlog.js'
 import type { Compat } from '../core/options.js'
-import { dispatchOwn } from './dispatch.js'
+import { dispatchNow, dispatchOwn } from './dispatch.js'
 import { InFlightList } from './in-flight.js'
 import { Outbox } from './outbox.js'
 import { Outgoing, type RequestOptions } from './outgoing.js'
@@ -103,9 +103,8 @@ export class LineConnection implements Connection, Sink, FrameSink {
     return this.outgoing.request(method, params, opts)
   }
 
-  dispatch (msg: unknown, opts: DispatchOptions = {}): Promise<string | undefined> {
-    return dispatchOwn(this.router, this, msg, opts)
-  }
+  dispatch (msg: unknown, opts: DispatchOptions = {}): Promise<string | undefined> { return dispatchOwn(this.router, this, msg, opts) }
+  dispatchNow (msg: unknown, opts: DispatchOptions = {}): string | undefined | Promise<string | undefined> { return dispatchNow(this.router, this, msg, opts) }
 
   answer (id: unknown, error: { code?: unknown, message?: unknown, data?: unknown } | undefined, result: unknown): boolean {
     return this.outgoing.answer(id, error, result)

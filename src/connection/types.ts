@@ -45,6 +45,8 @@ export interface Connection {
    * req.progress(), req.log's parent); it is cancelled with `opts.parent`.
    */
   dispatch (msg: unknown, opts?: DispatchOptions): Promise<string | undefined>
+  /** dispatch() without the wait for a request that ended at once (a synchronous handler, a slot free): its line then, else the promise of it. */
+  dispatchNow (msg: unknown, opts?: DispatchOptions): string | undefined | Promise<string | undefined>
   /** A reply read from the client: true when it answered one of the server's requests. */
   answer (id: unknown, error: { code?: unknown, message?: unknown, data?: unknown } | undefined, result: unknown): boolean
   /** Cancels a running or queued request by id; a line not yet started is answered -32800 in its turn (see answerCancelled). */

@@ -1,4 +1,5 @@
 import { RpcError } from '../core/errors.js'
+import { RawJson } from '../request/reply.js'
 import { isPlainObject, PROTOCOL_FAILURES } from './protocol.js'
 
 const BLOCKS: Record<string, (b: Record<string, unknown>) => boolean> = {
@@ -50,4 +51,37 @@ export function replyToResult (line: string, wrap: boolean | undefined): Record<
   if (err === undefined) return toolResult(reply.result, wrap)
   if (PROTOCOL_FAILURES.has(err.code)) throw new RpcError(err.code, err.message, err.data)
   return { content: [{ type: 'text', text: err.message }], isError: true }
+}
+
+/** A tool's result made as JSON text from pieces of JSON.stringify's output: written out as it is. */
+class ToolJson extends RawJson {
+  override readonly json: string
+
+  constructor (json: string) {
+    super(undefined)
+    this.json = json
+  }
+}
+
+const CONTENT_KEY = '"content":'
+const TYPE_KEY = '"type":'
+
+/**
+ * replyToResult without parsing the line or serialising the value again:
+ * the result's JSON, from `at` in the line (-1: not a result line), is set
+ * into the tool's result as it is, since JSON.stringify wrote it. A value
+ * that might be MCP content (an object whose JSON names `content` or `type`
+ * anywhere: JSON.stringify never escapes those letters, so no key can hide)
+ * and a failure take the long way.
+ */
+export function replyToToolJson (line: string, at: number, wrap: boolean | undefined): Record<string, unknown> | RawJson {
+  if (at === -1) return replyToResult(line, wrap)
+  const json = line.slice(at, -1)
+  const first = json.charCodeAt(0)
+  const object = first === 0x7b
+  if (object && (json.includes(CONTENT_KEY) || json.includes(TYPE_KEY))) return replyToResult(line, wrap)
+  const structured = (wrap ?? !object) ? '{"result":' + json + '}' : json
+  // a string is its own text, and its JSON that text's JSON; a number's, true's, false's and null's JSON needs no escaping
+  const text = first === 0x22 ? json : (object || first === 0x5b) ? JSON.stringify(json) : '"' + json + '"'
+  return new ToolJson('{"content":[{"type":"text","text":' + text + '}],"structuredContent":' + structured + '}')
 }

@@ -14,7 +14,8 @@ export const Params = {
   list: maybe(Type.Object({ cursor: Type.Optional(Type.String()) })),
   call: Type.Object({
     name: Type.String(),
-    arguments: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    // any object: a Record(String) would test every key against a pattern, on every call
+    arguments: Type.Optional(Type.Object({})),
     _meta: Type.Optional(Type.Object({ progressToken: Type.Optional(Type.Union([Type.String(), Type.Number()])) }))
   }),
   uri: Type.Object({ uri: Type.String() }),

@@ -2,7 +2,9 @@ import type { TSchema } from '@sinclair/typebox'
 import { codes, RpcError, RpcCode } from '../core/errors.js'
 import type { McpToolOptions } from '../request/context.js'
 import type { Request } from '../request/request.js'
-import { replyToResult } from './content.js'
+import { kContext } from '../core/symbols.js'
+import { HEAD, jsonOfId } from '../request/reply.js'
+import { replyToResult, replyToToolJson } from './content.js'
 import { page } from './paging.js'
 import { defined } from './protocol.js'
 import { inputSchema, outputSchema, type JsonSchema } from './schema.js'
@@ -21,9 +23,11 @@ interface Tool {
   enabled: boolean
 }
 
-// a client's own ids are strings or numbers it picks; a NUL-led string is one it will not
+// a client's own ids are strings or numbers it picks; a NUL-led string is one it will not.
+// The digits come from jsonOfId, not String(): see wholeJson in reply.ts
 let innerIds = 0
-const innerId = (): string => '\u0000tools/call#' + String(++innerIds)
+const INNER_PREFIX = '\u0000tools/call#'
+const INNER_HEAD = HEAD + '"\\u0000tools/call#'
 
 /**
  * The tools: every method with `mcp` options, and those the plugin's
@@ -81,7 +85,8 @@ export class Tools {
     return defined({ tools: items, nextCursor })
   }
 
-  async call (req: Request<{ name: string, arguments?: Record<string, unknown>, _meta?: Record<string, unknown> }>, session: Session): Promise<unknown> {
+  /** The tool's result, at once when its method ended at once: no promise, no turn of the microtask queue. */
+  call (req: ToolCall, session: Session): unknown {
     const { name, arguments: args, _meta: meta } = req.params
     const tool = this.byName.get(name)
     if (tool === undefined || !tool.enabled) throw new codes.LINEFY_ERR_MCP_UNKNOWN_TOOL(name)
@@ -89,9 +94,27 @@ export class Tools {
     const progress = token === undefined
       ? undefined
       : (progress: number, total?: number, message?: string) => session.notify('notifications/progress', defined({ progressToken: token, progress, total, message }))
-    const line = await req.connection.dispatch({ jsonrpc: '2.0', id: innerId(), method: name, params: args ?? {} }, { meta, progress, log: session.log, parent: req })
-    // no line: the call was cancelled, and so was this one, whose answer nobody reads
-    if (line === undefined) throw new RpcError(RpcCode.CANCELLED, 'request cancelled')
-    return replyToResult(line, tool.wrap)
+    const n = jsonOfId(++innerIds)
+    const line = req.connection.dispatchNow({ jsonrpc: '2.0', id: INNER_PREFIX + n, method: name, params: args ?? {} }, { meta, progress, log: session.log, parent: req })
+    if (line instanceof Promise) return line.then((l) => resultOf(req, tool, n, l))
+    return resultOf(req, tool, n, line)
   }
+}
+
+type ToolCall = Request<{ name: string, arguments?: Record<string, unknown>, _meta?: Record<string, unknown> }>
+
+function resultOf (req: ToolCall, tool: Tool, n: string, line: string | undefined): unknown {
+  // no line: the call was cancelled, and so was this one, whose answer nobody reads
+  if (line === undefined) throw new RpcError(RpcCode.CANCELLED, 'request cancelled')
+  // an onSend hook of tools/call's is owed the result as an object
+  if (req[kContext].onSend !== null) return replyToResult(line, tool.wrap)
+  return replyToToolJson(line, resultAt(line, n), tool.wrap)
+}
+
+const RESULT = '","result":'
+
+/** Where the result's JSON starts in the reply line of inner request `n`; -1 when it is no result. */
+function resultAt (line: string, n: string): number {
+  const end = INNER_HEAD.length + n.length
+  return line.startsWith(INNER_HEAD) && line.startsWith(n, INNER_HEAD.length) && line.startsWith(RESULT, end) ? end + RESULT.length : -1
 }
