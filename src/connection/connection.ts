@@ -95,20 +95,11 @@ export class LineConnection implements Connection, Sink, FrameSink {
     this.decoder.push(chunk)
   }
 
-  notify (method: string, params?: unknown): boolean {
-    return this.outgoing.notify(method, params)
-  }
-
-  request (method: string, params?: unknown, opts: RequestOptions = {}): Promise<unknown> {
-    return this.outgoing.request(method, params, opts)
-  }
-
+  notify (method: string, params?: unknown): boolean { return this.outgoing.notify(method, params) }
+  request (method: string, params?: unknown, opts: RequestOptions = {}): Promise<unknown> { return this.outgoing.request(method, params, opts) }
   dispatch (msg: unknown, opts: DispatchOptions = {}): Promise<string | undefined> { return dispatchOwn(this.router, this, msg, opts) }
   dispatchNow (msg: unknown, opts: DispatchOptions = {}): string | undefined | Promise<string | undefined> { return dispatchNow(this.router, this, msg, opts) }
-
-  answer (id: unknown, error: { code?: unknown, message?: unknown, data?: unknown } | undefined, result: unknown): boolean {
-    return this.outgoing.answer(id, error, result)
-  }
+  answer (id: unknown, error: { code?: unknown, message?: unknown, data?: unknown } | undefined, result: unknown): boolean { return this.outgoing.answer(id, error, result) }
 
   // FrameSink
 
@@ -254,11 +245,7 @@ export class LineConnection implements Connection, Sink, FrameSink {
     if (this.ending) return
     const outbox = this.outbox as Outbox
     outbox.hold()
-    try {
-      this.push(chunk)
-    } finally {
-      outbox.release()
-    }
+    try { this.push(chunk) } finally { outbox.release() }
   }
 
   private readonly onEnd = (): void => {
