@@ -4,11 +4,12 @@
 // to the first tools/list reply, tools/call throughput (add, 64 in flight, after a warm-up) by
 // the wall clock and per second of the server's own CPU time (schedstat: the machine is shared,
 // and a wall rate moves with its load), peak RSS. Each server pinned to cpu 1, this driver to
-// cpu 0. --also adds another build of the CLI (an A/B: `--also ../main/dist/linefy.mjs`);
+// cpu 0. --also adds another build of the CLI (an A/B: `--also ../main/dist/linefy.cjs`);
+// --json FILE also writes the medians there (npm run bench does, for its MCP row);
 // --profile runs each server once under --cpu-prof instead and prints its top frames, as shares
 // of the time it was busy.
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -16,7 +17,7 @@ import { memory, schedSeconds, spawnPinned, stop } from './lib/procs.js'
 import { formatTop, topFrames } from './profile-top.mjs'
 
 const { values: args } = parseArgs({
-  options: { quick: { type: 'boolean' }, profile: { type: 'boolean' }, also: { type: 'string', multiple: true, default: [] }, rounds: { type: 'boolean' } }
+  options: { quick: { type: 'boolean' }, profile: { type: 'boolean' }, also: { type: 'string', multiple: true, default: [] }, rounds: { type: 'boolean' }, json: { type: 'string' } }
 })
 const root = fileURLToPath(new URL('..', import.meta.url))
 const ROUNDS = args.quick ? 3 : 7
@@ -29,7 +30,7 @@ try { execFileSync('taskset', ['-cp', '0', String(process.pid)], { stdio: 'ignor
 
 const linefy = (cli) => [process.execPath, cli, 'daemon', '--stdio', '--mcp', '--demo', '--log-level', 'warn']
 const servers = [
-  { name: 'linefy daemon --stdio --mcp --demo', argv: linefy(`${root}dist/linefy.mjs`) },
+  { name: 'linefy daemon --stdio --mcp --demo', argv: linefy(`${root}dist/linefy.cjs`) },
   { name: 'MCP SDK McpServer (stdio)', argv: [process.execPath, `${root}bench/servers/mcp-sdk-stdio.mjs`] },
   ...args.also.map((cli) => ({ name: `linefy (${cli})`, argv: linefy(cli) }))
 ]
@@ -144,6 +145,9 @@ for (let r = 0; r < ROUNDS; r++) {
 const KEYS = ['startupMs', 'callsPerSec', 'callsPerCpuSec', 'waitShare', 'peakRssMiB']
 const med = runs.map((rs) => Object.fromEntries(KEYS.map((k) => [k, median(rs.map((x) => x[k]))])))
 const [l, sdk] = med
+if (args.json !== undefined) {
+  writeFileSync(args.json, JSON.stringify({ rounds: ROUNDS, calls: CALLS, warmup: WARMUP, window: WINDOW, linefy: l, sdk }) + '\n')
+}
 console.log(`Run: ${new Date().toISOString()}, ${args.quick ? 'quick' : 'full'} (${ROUNDS} rounds, medians), ${CALLS} tools/call add per round after ${WARMUP} to warm up, ${WINDOW} in flight, Node ${process.version}.`)
 console.log('')
 console.log('| server | spawn to tools/list ms | tools/call per s | per CPU second | waiting for a CPU | peak RSS MiB |')

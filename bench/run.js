@@ -2,7 +2,8 @@
 // Starts every server as its own process, round by round in a rotating order
 // so that drift on a shared machine hits all of them alike, and reports
 // medians, ratios against the hand-written ceiling and the issue's targets.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -107,6 +108,7 @@ function machine () {
 buildLoadgen()
 const tmp = mkdtempSync(join(os.tmpdir(), 'linefy-bench-'))
 const rounds = Object.fromEntries(servers.map((s) => [s.name, []]))
+let mcp
 try {
   for (let round = 0; round < params.rounds; round++) {
     const order = servers.map((_, i) => servers[(i + round) % servers.length])
@@ -114,6 +116,13 @@ try {
       console.error(`round ${round + 1}/${params.rounds}: ${def.name}`)
       rounds[def.name].push(await runServer(def, join(tmp, `${def.name}-${round}.sock`)))
     }
+  }
+  // MCP tools/call against the SDK's McpServer: its own driver (stdio, not the line generator)
+  if (only === undefined || only.includes('mcp')) {
+    console.error('MCP: bench/mcp.js')
+    const file = join(tmp, 'mcp.json')
+    execFileSync(process.execPath, [new URL('./mcp.js', import.meta.url).pathname, ...(args.quick ? ['--quick'] : []), '--json', file], { stdio: ['ignore', 'ignore', 'inherit'] })
+    mcp = JSON.parse(readFileSync(file, 'utf8'))
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true })
@@ -129,7 +138,8 @@ const result = {
   linefyLabel: servers.find((s) => s.name === 'linefy')?.label,
   servers: servers.map(({ name, label, kind, protocol, scenarios }) => ({ name, label, kind, protocol, scenarios })),
   summary,
-  targets: targets(summary, servers),
+  targets: targets(summary, servers, { mcp }),
+  mcp,
   rounds
 }
 const out = new URL('./results/', import.meta.url)

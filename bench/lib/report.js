@@ -84,7 +84,7 @@ export function targets (summary, servers, extra = {}) {
     t('HTTP latency p99 (1x1) vs Fastify', ratio(http?.latencyP99, fastify?.latencyP99), null, '<=', 1),
     ...(mcp === undefined
       ? []
-      : [t('MCP tools/call over stdio vs the SDK\'s McpServer', ratio(mcp.linefy.callsPerSec, mcp.sdk.callsPerSec), ratio(mcp.linefy.callsPerCpu, mcp.sdk.callsPerCpu), '>=', 5)])
+      : [t('MCP tools/call over stdio vs the SDK\'s McpServer', ratio(mcp.linefy.callsPerSec, mcp.sdk.callsPerSec), ratio(mcp.linefy.callsPerCpuSec, mcp.sdk.callsPerCpuSec), '>=', 5)])
   ]
 }
 
@@ -132,7 +132,19 @@ function targetLine (t) {
 }
 
 function tables (result) {
-  return TABLES.map((spec) => rows(result.summary, result.servers, spec)).filter((table) => table.length > 1)
+  const out = TABLES.map((spec) => rows(result.summary, result.servers, spec)).filter((table) => table.length > 1)
+  const m = result.mcp
+  if (m !== undefined) {
+    const row = (label, s) => [label, fmt(s.startupMs, 1), fmt(s.callsPerSec), fmt(s.callsPerCpuSec), fmt(s.peakRssMiB, 1)]
+    out.push([
+      [`MCP over stdio (bench/mcp.js: ${m.calls} tools/call add after ${m.warmup}, ${m.window} in flight)`, 'spawn to tools/list ms', 'tools/call per s', 'per CPU second', 'peak RSS MiB'],
+      row('linefy daemon --stdio --mcp --demo', m.linefy),
+      row('MCP SDK McpServer (stdio)', m.sdk),
+      ['linefy / SDK', x(ratio(m.linefy.startupMs, m.sdk.startupMs)), x(ratio(m.linefy.callsPerSec, m.sdk.callsPerSec)),
+        x(ratio(m.linefy.callsPerCpuSec, m.sdk.callsPerCpuSec)), x(ratio(m.linefy.peakRssMiB, m.sdk.peakRssMiB))]
+    ])
+  }
+  return out
 }
 
 export function textReport (result) {
