@@ -3,6 +3,7 @@
 // with no tick in between. Nothing a library adds (ordering across async
 // handlers, backpressure, limits) is here, so no framework can do less work.
 import net from 'node:net'
+import { pathToFileURL } from 'node:url'
 import { listen } from './lines.mjs'
 
 const PARSE_ERROR = '{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"parse error"}}\n'
@@ -22,7 +23,8 @@ function reply (line) {
   return JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: fn(msg.params) }) + '\n'
 }
 
-listen(net.createServer((socket) => {
+/** Serves one connection; bench/inprocess.js drives it without a socket. */
+export function serveChunks (socket) {
   let tail = ''
   socket.setEncoding('utf8')
   socket.on('data', (chunk) => {
@@ -38,4 +40,6 @@ listen(net.createServer((socket) => {
     if (out !== '') socket.write(out)
   })
   socket.on('error', () => {})
-}), process.argv[2])
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) listen(net.createServer(serveChunks), process.argv[2])
