@@ -7,7 +7,7 @@ type Slotted = GatedRequest & { [kGateSlot]: unknown }
 type Done = (err: Error | null) => void
 
 // the slot of a request started at once, outside fastq
-const DIRECT: Done = () => {}
+const DIRECT = Symbol('linefy.gate.direct')
 
 /**
  * The default gate: first come, first served. At most `concurrency`
@@ -60,13 +60,14 @@ export class FastqGate implements Gate {
 
   leave (req: GatedRequest): void {
     const r = req as Slotted
-    const done = r[kGateSlot] as Done
+    const slot = r[kGateSlot]
     r[kGateSlot] = null
     this.releasing = true
-    if (done === DIRECT) {
+    if (slot === DIRECT) {
       this.widen()
     } else {
       this.held--
+      const done = slot as Done
       done(null)
     }
     this.releasing = false

@@ -95,3 +95,13 @@ t.test('a request that ends while it waits gives its turn to the next, started o
   await tick()
   t.same(m.started, [0, 2], 'the one that ended while it waited never ran')
 })
+
+t.test('a request that ended before a free slot could start it leaves the slot free', async (t) => {
+  const m = model(1, 10)
+  const gone = { id: 0, method: 'm', connection: m }
+  const next = { id: 1, method: 'm', connection: m }
+  m.ended.add(gone)
+  t.ok(m.gate.enter(gone))
+  t.ok(m.gate.enter(next))
+  t.same(m.started, [1], 'the next one got the slot at once')
+})
