@@ -5,9 +5,10 @@ import { asciiJson } from '../request/ascii-json.js'
 /**
  * What a connection writes, gathered into one write: the replies made while
  * one chunk is read go out when it has been read (`hold`/`release`), the
- * rest once per tick. A burst of replies costs one syscall. A burst must not pile up past what the stream
- * buffers, though: at the stream's highWaterMark it is written at once, so
- * a peer that does not read stops the connection (onBlocked) right away.
+ * rest once per tick, so a burst of replies costs one syscall. A burst must
+ * not pile up past what the stream buffers, though: at the stream's
+ * highWaterMark it is written at once, so a peer that does not read stops
+ * the connection (onBlocked) right away.
  */
 export class Outbox {
   private out = ''

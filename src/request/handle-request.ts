@@ -41,7 +41,6 @@ export function startRequest (ctx: Context, conn: Connection, sink: Sink, slot: 
   else afterOnRequest(null, req)
 }
 
-
 function afterOnRequest (err: unknown, req: Request): void {
   if (err !== null) return fail(req, err)
   if (req[kStage] >= Stage.Failing) return
