@@ -15,7 +15,7 @@ export const groups = {
   },
   router: {
     mutate: ['src/router/router.ts', 'src/router/control.ts', 'plugins/router.ts'],
-    tests: ['test/router.test.ts', 'test/routing.test.ts', 'test/dispatch.test.ts', 'test/methods.test.ts', 'test/cancel.test.ts']
+    tests: ['test/router.test.ts', 'test/routing.test.ts', 'test/cancel.test.ts', 'test/server-requests.test.ts', 'test/dispatch.test.ts']
   },
   pipeline: {
     mutate: ['src/request/handle-request.ts', 'src/request/hooks.ts', 'src/request/reply.ts', 'src/request/request.ts'],

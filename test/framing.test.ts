@@ -89,6 +89,28 @@ t.test('NDJSON (the default framing)', async (t) => {
     await sock.ended
   })
 
+  t.test('invalid UTF-8 is refused in one chunk, split across chunks, and as the last line at the end', async (t) => {
+    const app = linefy()
+    t.teardown(() => app.close())
+    let ran = 0
+    app.method('echo', (req) => { ran++; return req.params })
+    await app.ready()
+    const [head, tail] = [Buffer.from('{"jsonrpc":"2.0","id":1,"method":"echo","params":["'), Buffer.from('\xff"]}', 'latin1')]
+    const sock = socketPair()
+    app.serve(sock.server)
+    sock.send(Buffer.concat([head, tail, Buffer.from('\n')]))
+    sock.send(head)
+    sock.send(Buffer.concat([tail, Buffer.from('\n')]))
+    sock.send(head)
+    sock.send(tail)
+    sock.end()
+    for (const how of ['one chunk', 'split', 'last line']) {
+      t.same(await sock.lines.next(), { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'parse error: line is not valid UTF-8' } }, how)
+    }
+    await sock.ended
+    t.equal(ran, 0, 'never run with the bytes replaced')
+  })
+
   t.test('registering ndjson after another framing restores it', async (t) => {
     const app = linefy()
     t.teardown(() => app.close())

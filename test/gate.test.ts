@@ -18,8 +18,9 @@ t.test('a fair gate registered as a plugin passes the pipeline suite', async (t)
 })
 
 /** Two clients, concurrency 2: A pipelines three calls, then B sends one. Returns the order the handlers started in. */
-async function race (t: Parameters<Parameters<typeof t.test>[1]>[0], gate?: GateFactory): Promise<string[]> {
-  const app: LinefyInstance = linefy({ concurrency: 2, perConnection: 3, gate })
+async function race (t: Parameters<Parameters<typeof t.test>[1]>[0], gate?: GateFactory, asPlugin = false): Promise<string[]> {
+  const app: LinefyInstance = linefy({ concurrency: 2, perConnection: 3, gate: asPlugin ? undefined : gate })
+  if (asPlugin && gate !== undefined) app.register(gatePlugin, { gate })
   t.teardown(() => app.close())
   const started: string[] = []
   const release = deferred()
@@ -52,6 +53,10 @@ t.test('first come, first served: the default gate runs a client\'s whole pipeli
 
 t.test('the fair gate gives a freed slot to the client that holds fewer than its share', async (t) => {
   t.same(await race(t, fairGate), ['a1', 'a2', 'b1', 'a3'])
+})
+
+t.test('the gate plugin swaps the gate in: the fair one registered with it decides the order', async (t) => {
+  t.same(await race(t, fairGate, true), ['a1', 'a2', 'b1', 'a3'])
 })
 
 t.test('setGate is refused once the app is ready; a factory must return a gate', async (t) => {

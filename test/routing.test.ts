@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import linefy, { type LinefyInstance, type LinefyOptions } from '../index.js'
-import { deferred, rpc, injectLines, tempDir } from './helpers/util.js'
+import { captureLogger, deferred, rpc, injectLines, tempDir } from './helpers/util.js'
 import { connect, socketPair } from './helpers/wire.js'
 
 function app (t: Test, opts: LinefyOptions = {}) {
@@ -115,8 +115,9 @@ t.test('spec mode: a batch of notifications only gets no reply', async (t) => {
 })
 
 t.test('spec mode: a batch entry that is not a request answers -32600 in its place', async (t) => {
-  const reply = await batch(app(t), [[rpc(1, 'echo')], 5, { type: 'status' }, rpc(2, 'echo', [2])])
+  const reply = await batch(app(t), [[rpc(1, 'echo')], 5, null, { type: 'status' }, rpc(2, 'echo', [2])])
   t.same(reply, [
+    { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'request must be a JSON object' } },
     { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'request must be a JSON object' } },
     { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'request must be a JSON object' } },
     { jsonrpc: '2.0', id: null, error: { code: -32600, message: "jsonrpc must be '2.0'" } },
@@ -183,7 +184,8 @@ t.test('a control handler returning nothing sends no reply', async (t) => {
   const a = app(t)
   a.control('quiet', () => undefined)
   a.control('nil', async () => null)
-  t.same(await injectLines(a, [{ type: 'quiet' }, { type: 'nil' }, rpc(1, 'echo')]), [undefined, undefined, { jsonrpc: '2.0', id: 1, result: 'no params' }])
+  // strictSame: a reply of `null` would pass a loose comparison with undefined
+  t.strictSame(await injectLines(a, [{ type: 'quiet' }, { type: 'nil' }, rpc(1, 'echo')]), [undefined, undefined, { jsonrpc: '2.0', id: 1, result: 'no params' }])
 })
 
 t.test('a failing control handler answers {ok:false, reason:"control_error"}', async (t) => {
@@ -226,4 +228,12 @@ t.test('lines still waiting on their connection when close() begins run, in orde
   ], 'each got the answer it would have got without the close')
   t.equal(ran, 2, 'the request and the notification both ran')
   await closed
+})
+
+t.test('a failing control handler is logged at error with its control type', async (t) => {
+  const { log, records } = captureLogger('info')
+  const a = app(t, { logger: log })
+  a.control('throws', () => { throw new Error('disk on fire') })
+  await injectLines(a, [{ type: 'throws' }])
+  t.match(records.filter((r) => r.level >= 50), [{ level: 50, msg: 'control handler failed', control: 'throws', err: { message: 'disk on fire' } }])
 })
