@@ -19,11 +19,11 @@ export const groups = {
   },
   pipeline: {
     mutate: ['src/request/handle-request.ts', 'src/request/hooks.ts', 'src/request/reply.ts', 'src/request/request.ts'],
-    tests: ['test/internals/hooks.test.ts', 'test/internals/reply.test.ts', 'test/hooks.test.ts', 'test/cancel.test.ts', 'test/methods.test.ts', 'test/errors.test.ts', 'test/results.test.ts', 'test/error-mapper.test.ts', 'test/concurrency.test.ts', 'test/inject.test.ts']
+    tests: ['test/internals/hooks.test.ts', 'test/internals/reply.test.ts', 'test/hooks.test.ts', 'test/cancel.test.ts', 'test/methods.test.ts', 'test/errors.test.ts', 'test/results.test.ts', 'test/error-mapper.test.ts', 'test/concurrency.test.ts', 'test/inject.test.ts', 'test/gate.test.ts', 'test/routing.test.ts', 'test/dispatch.test.ts', 'test/server-requests.test.ts']
   },
   connection: {
-    mutate: ['src/connection/connection.ts', 'src/connection/backlog.ts', 'src/connection/in-flight.ts', 'src/connection/outbox.ts'],
-    tests: ['test/connections.test.ts', 'test/disconnect.test.ts', 'test/halfclose.test.ts', 'test/backpressure.test.ts', 'test/cancel.test.ts', 'test/inject.test.ts', 'test/shutdown.test.ts', 'test/concurrency.test.ts']
+    mutate: ['src/connection/connection.ts'],
+    tests: ['test/connections.test.ts', 'test/disconnect.test.ts', 'test/halfclose.test.ts', 'test/backpressure.test.ts', 'test/cancel.test.ts', 'test/inject.test.ts', 'test/concurrency.test.ts', 'test/hooks.test.ts', 'test/framing.test.ts']
   }
 }
 
