@@ -139,5 +139,4 @@ export const contentLengthFraming: Framing = {
 /** Content-Length framing as LSP uses it. */
 export default plugin(async function contentLength (app) {
   app.setFraming(contentLengthFraming)
-  // Stryker disable next-line ObjectLiteral,StringLiteral: equivalent, only avvio's plugin tree and timeout errors name a plugin, and this one ends at once
 }, { name: 'linefy-content-length' })

@@ -102,5 +102,4 @@ export const ndjsonFraming: Framing = {
 /** Newline-delimited JSON framing (the default). */
 export default plugin(async function ndjson (app) {
   app.setFraming(ndjsonFraming)
-  // Stryker disable next-line ObjectLiteral,StringLiteral: equivalent, only avvio's plugin tree and timeout errors name a plugin, and this one ends at once
 }, { name: 'linefy-ndjson' })

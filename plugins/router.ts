@@ -179,5 +179,4 @@ export interface RouterOptions {
 /** Replaces the instance's router (one per instance, whichever plugin sets it); what was registered moves over. */
 export default plugin<RouterOptions>(async function router (app, opts) {
   app.setRouter(opts.router)
-  // Stryker disable next-line ObjectLiteral,StringLiteral: equivalent, only avvio's plugin tree and timeout errors name a plugin, and this one ends at once
 }, { name: 'linefy-router' })
