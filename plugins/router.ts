@@ -118,7 +118,7 @@ export class JsonRpcRouter implements Router {
       return sink.complete(slot, errorLine(idJson, { code: RpcCode.METHOD_NOT_FOUND, message: `unknown method '${method}'` }))
     }
     if (ctx.connectionCompat !== undefined) conn.compat = ctx.connectionCompat
-    // Stryker disable next-line ConditionalExpression: equivalent, a notification's id JSON is never written
+    // Stryker disable next-line ConditionalExpression,StringLiteral: equivalent, a notification's id JSON is never written
     startRequest(ctx, conn, sink, slot, id as string | number | null | undefined, id === undefined ? '' : idJson, method, params)
   }
 

@@ -45,7 +45,9 @@ t.test('an envelope that is not a JSON-RPC request answers -32600, echoing a val
     ['{"jsonrpc":"2.0","id":{"x":1},"method":"echo"}', null, 'id must be a string, a number or null'],
     ['{"jsonrpc":"2.0","id":4,"method":7}', 4, 'method must be a string'],
     ['{"jsonrpc":"2.0","id":5,"method":"echo","params":3}', 5, 'params must be object or array'],
-    ['{"jsonrpc":"2.0","id":6,"method":"echo","params":null}', 6, 'params must be object or array']
+    ['{"jsonrpc":"2.0","id":6,"method":"echo","params":null}', 6, 'params must be object or array'],
+    ['{"jsonrpc":"2.0","id":7}', 7, 'method must be a string'],
+    ['{"jsonrpc":"2.0","result":1}', null, 'method must be a string']
   ]
   const replies = await injectLines(a, cases.map(([line]) => line))
   cases.forEach(([line, id, message], i) => {
