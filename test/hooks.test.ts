@@ -353,19 +353,26 @@ t.test('a falsy rejection names its hook, wherever it is', async (t) => {
   const { log, records } = captureLogger('error')
   const app = linefy({ logger: log })
   t.teardown(() => app.close())
-  for (const name of ['onRequest', 'preValidation'] as const) {
+  for (const name of ['onRequest', 'preValidation', 'onSend'] as const) {
     app.addHook(name, (req: Request) => (req.params as string[])[0] === name ? Promise.reject(null) : undefined) // eslint-disable-line prefer-promise-reject-errors
   }
+  app.addHook('onError', (req: Request) => (req.params as string[])[0] === 'onError' ? Promise.reject(false) : undefined) // eslint-disable-line prefer-promise-reject-errors
   app.addHook('onResponse', (req: Request) => (req.params as string[])[0] === 'onResponse' ? Promise.reject(0) : undefined) // eslint-disable-line prefer-promise-reject-errors
   app.addHook('onTimeout', () => Promise.reject(undefined)) // eslint-disable-line prefer-promise-reject-errors
-  app.method('m', { timeout: 10 }, (req) => (req.params as string[])[0] === 'onTimeout' ? new Promise(() => {}) : 'ok')
-  for (const name of ['onRequest', 'preValidation']) {
+  app.method('m', { timeout: 10 }, (req) => {
+    const how = (req.params as string[])[0]
+    if (how === 'onError') throw new Error('the handler failed')
+    return how === 'onTimeout' ? new Promise(() => {}) : 'ok'
+  })
+  for (const name of ['onRequest', 'preValidation', 'onSend']) {
     t.match(await app.inject(rpc(1, 'm', [name])), { error: { message: `the ${name} hook rejected with a falsy value: reject with an Error` } })
   }
+  t.match(await app.inject(rpc(4, 'm', ['onError'])), { error: { message: 'the handler failed' } }, 'a failing onError hook leaves the original error')
   await app.inject(rpc(2, 'm', ['onResponse']))
   await app.inject(rpc(3, 'm', ['onTimeout']))
   await settle()
   t.match(records.filter((r) => /hook failed/.test(r.msg ?? '')).map((r) => [r.msg, r.err?.message]), [
+    ['onError hook failed', 'the onError hook rejected with a falsy value: reject with an Error'],
     ['onResponse hook failed', 'the onResponse hook rejected with a falsy value: reject with an Error'],
     ['onTimeout hook failed', 'the onTimeout hook rejected with a falsy value: reject with an Error']
   ])
@@ -412,4 +419,13 @@ t.test('an onError hook cannot replace the error by returning or resolving a val
   app.addHook('onError', () => new Error('replaced, after an async one'))
   app.method('boom', () => { throw new Error('the original') })
   t.match(await app.inject(rpc(1, 'boom')), { error: { code: -32001, message: 'the original' } })
+})
+
+t.test('an async onSend hook that resolves nothing leaves the result as it was', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  app.addHook('onSend', async () => {})
+  app.addHook('onSend', (_req: Request, value: unknown) => value)
+  app.method('m', () => 'kept')
+  t.same((await app.inject(rpc(1, 'm')))?.result, 'kept')
 })
