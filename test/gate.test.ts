@@ -104,3 +104,20 @@ async function connectPair (app: LinefyInstance) {
   app.serve(pair.server)
   return { lines: pair.lines, write: (m: object) => pair.send(JSON.stringify(m) + '\n') }
 }
+
+t.test('a gate that runs a request from inside enter(): the counters stay exact when it ends there too', async (t) => {
+  const running = deferred()
+  const release = deferred()
+  const app = linefy({ gate: (_opts, core) => ({ enter: (req) => { core.run(req); return true }, leave: () => {}, drop: () => {} }) })
+  t.teardown(() => app.close())
+  app.method('sync', () => 'done')
+  app.method('held', async () => { running.resolve(); await release.promise; return 'held' })
+  for (let i = 0; i < 3; i++) t.equal((await app.inject(rpc(i, 'sync')))?.result, 'done')
+  t.match(app.activity, { inFlight: 0, queued: 0 }, 'ended inside enter(): never counted as queued')
+  const held = app.inject(rpc('h', 'held'))
+  await running.promise
+  t.match(app.activity, { inFlight: 1, queued: 0 }, 'running from inside enter()')
+  release.resolve()
+  t.equal((await held)?.result, 'held')
+  t.match(app.activity, { inFlight: 0, queued: 0 })
+})

@@ -306,17 +306,20 @@ t.test('while a timed-out request\'s async onError hooks run, nothing else of it
       app.addHook(hook, () => pending.promise)
       app.addHook(hook, () => { ran.push(`second ${hook}`) })
     }
+    app.addHook('preValidation', () => { ran.push('preValidation') })
     app.addHook('preHandler', () => { ran.push('preHandler') })
     app.addHook('onTimeout', () => timedOut.resolve())
     app.addHook('onError', async () => { onErrors++; await errorHooks.promise })
     app.addHook('onSend', () => { ran.push('onSend') })
-    app.method('m', { timeout: 15 }, () => {
+    // not gated, so nothing but the pipeline's own checks stands between a hook and the handler
+    app.method('m', { timeout: 15, gated: false }, () => {
       if (hook !== null) return ran.push('handler')
       return where === 'handler resolves' ? pending.promise.then(() => 'late') : pending.promise.then(() => { throw new Error('late') })
     })
     const reply = app.inject(rpc(1, 'm'))
     await timedOut.promise
-    if (hook === null) ran.length = 0
+    // what ran before the deadline ran legitimately
+    ran.length = 0
     pending.resolve()
     await settle()
     errorHooks.resolve()
