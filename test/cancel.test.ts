@@ -277,3 +277,39 @@ t.test('on a connection that does not answer cancelled requests (MCP), a cancell
   t.match(reasons, [{ code: 'LINEFY_ERR_CANCELLED' }], 'the running one was aborted')
   t.notOk(ran, 'the waiting one never ran')
 })
+
+t.test('only a well-formed cancel notice cancels: anything shaped close to one is answered as the request it is, or ignored', async (t) => {
+  for (const compat of ['spec', 'seed'] as const) {
+    const app = linefy({ compat })
+    t.teardown(() => app.close())
+    const reasons: unknown[] = []
+    // every line below is read while it runs: a wrong cancel would abort it
+    app.method('work', async (req) => {
+      req.signal.addEventListener('abort', () => reasons.push(req.signal.reason))
+      await settle()
+      return 'done'
+    })
+    const replies = await injectLines(app, [
+      rpc(1, 'work'),
+      { method: 'notifications/cancelled', params: { requestId: 1 } },
+      { jsonrpc: '2.0', id: 7, method: '$/cancelRequest', params: { id: 1 } },
+      { jsonrpc: '2.0', method: 'notifications/progress', params: { requestId: 1 } },
+      { jsonrpc: '2.0', method: '$/cancelRequest', params: 1 },
+      { jsonrpc: '2.0', method: 'notifications/cancelled', params: null },
+      { jsonrpc: '2.0', method: '$/cancelRequest' },
+      { jsonrpc: '2.0', method: 'notifications/cancelled' }
+    ])
+    const invalid = (message: string) => ({ jsonrpc: '2.0', id: null, error: { code: -32600, message } })
+    t.strictSame(replies, [
+      { jsonrpc: '2.0', id: 1, result: 'done' },
+      invalid("jsonrpc must be '2.0'"),
+      { jsonrpc: '2.0', id: 7, error: { code: -32601, message: "unknown method '$/cancelRequest'" } },
+      compat === 'seed' ? invalid('id required and non-null') : undefined,
+      compat === 'seed' ? invalid('id required and non-null') : invalid('params must be object or array'),
+      compat === 'seed' ? invalid('id required and non-null') : invalid('params must be object or array'),
+      undefined,
+      undefined
+    ], `${compat}: a cancel without params is taken and cancels nothing, even in seed mode where a notification is refused`)
+    t.same(reasons, [], compat)
+  }
+})

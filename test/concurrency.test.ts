@@ -166,3 +166,72 @@ t.test('a long queue of synchronous handlers drains without growing the stack', 
   await replies
   t.equal(ran, 20_000)
 })
+
+/** Resolves once `probe` holds, checked after each turn of the event loop (bounded). */
+async function until (probe: () => boolean, turns = 10_000): Promise<void> {
+  for (let i = 0; i < turns; i++) {
+    if (probe()) return
+    await new Promise(setImmediate)
+  }
+  throw new Error('condition not met')
+}
+
+t.test('a request run at once by the gate, or ended inside it, is never counted as queued', async (t) => {
+  const app = linefy({ concurrency: 1, maxQueue: 1 })
+  t.teardown(() => app.close())
+  app.method('sync', () => 'done')
+  const release = deferred()
+  const running = deferred()
+  app.method('hold', async () => { running.resolve(); await release.promise; return 'held' })
+  for (let i = 0; i < 3; i++) t.same((await app.inject(rpc(i, 'sync')))?.result, 'done')
+  t.match(app.activity, { inFlight: 0, queued: 0 }, 'synchronous handlers ended inside enter()')
+  const held = app.inject(rpc('h', 'hold'))
+  await running.promise
+  t.match(app.activity, { inFlight: 1, queued: 0 }, 'a request the gate started at once')
+  const queued = app.inject(rpc('q', 'sync'))
+  await until(() => app.activity.queued === 1)
+  t.match(app.activity, { inFlight: 1, queued: 1 })
+  release.resolve()
+  t.same([(await held)?.result, (await queued)?.result], ['held', 'done'])
+  t.match(app.activity, { inFlight: 0, queued: 0 })
+})
+
+t.test('a queued request that fails gives its place in the queue up at once; a running one keeps its slot until answered', async (t) => {
+  const app = linefy({ concurrency: 1, maxQueue: 1, perConnection: 4 })
+  t.teardown(() => app.close())
+  const release = deferred()
+  const running = deferred()
+  const timedOut = deferred()
+  const errorHooks = deferred()
+  app.method('hold', async () => { running.resolve(); await release.promise; return 'held' })
+  app.method('quick', { timeout: 20 }, () => 'quick')
+  app.method('after', () => 'after')
+  app.addHook('onTimeout', () => timedOut.resolve())
+  app.addHook('onError', async () => { await errorHooks.promise })
+  const held = app.inject(rpc('h', 'hold'))
+  await running.promise
+  const late = app.inject(rpc('q1', 'quick'))
+  await timedOut.promise
+  t.match(app.activity, { inFlight: 1, queued: 0 }, 'it timed out while queued: its place is free while its onError hooks run')
+  const next = app.inject(rpc('q2', 'after'))
+  await until(() => app.activity.queued === 1)
+  t.match(app.activity, { queued: 1 }, 'so the next one is queued, not refused')
+  errorHooks.resolve()
+  t.match(await late, { error: { code: -32003 } })
+  release.resolve()
+  t.equal((await held)?.result, 'held')
+  t.equal((await next)?.result, 'after')
+
+  const app2 = linefy({ concurrency: 1 })
+  t.teardown(() => app2.close())
+  const errorHooks2 = deferred()
+  const inError2 = deferred()
+  app2.addHook('onError', async () => { inError2.resolve(); await errorHooks2.promise })
+  app2.method('boom', () => { throw new Error('boom') })
+  const boom = app2.inject(rpc('b', 'boom'))
+  await inError2.promise
+  t.match(app2.activity, { inFlight: 1, queued: 0 }, 'a failed running request holds its slot while its onError hooks run')
+  errorHooks2.resolve()
+  t.match(await boom, { error: { message: 'boom' } })
+  t.match(app2.activity, { inFlight: 0 })
+})

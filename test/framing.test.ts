@@ -89,6 +89,32 @@ t.test('NDJSON (the default framing)', async (t) => {
     await sock.ended
   })
 
+  t.test('invalid UTF-8 is refused in one chunk, split across chunks, and as the last line at the end', async (t) => {
+    const app = linefy()
+    t.teardown(() => app.close())
+    let ran = 0
+    app.method('echo', (req) => { ran++; return req.params })
+    await app.ready()
+    const [head, tail] = [Buffer.from('{"jsonrpc":"2.0","id":1,"method":"echo","params":["'), Buffer.from('\xff"]}', 'latin1')]
+    const ok = (id: number) => Buffer.from(JSON.stringify(rpc(id, 'echo', [id])) + '\n')
+    const sock = socketPair()
+    app.serve(sock.server)
+    const refused = { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'parse error: line is not valid UTF-8' } }
+    sock.send(Buffer.concat([head, tail, Buffer.from('\n')]))
+    t.same(await sock.lines.next(), refused, 'in one chunk')
+    // each valid line's reply shows its chunk was read, so the next write is a chunk of its own
+    sock.send(Buffer.concat([ok(2), head]))
+    t.same(await sock.lines.next(), { jsonrpc: '2.0', id: 2, result: [2] })
+    sock.send(Buffer.concat([tail, Buffer.from('\n'), ok(3), head]))
+    t.same(await sock.lines.next(), refused, 'split across chunks')
+    t.same(await sock.lines.next(), { jsonrpc: '2.0', id: 3, result: [3] })
+    sock.send(tail)
+    sock.end()
+    t.same(await sock.lines.next(), refused, 'the last line, split, at the end')
+    await sock.ended
+    t.equal(ran, 2, 'only the valid lines ran: none with its bytes replaced')
+  })
+
   t.test('registering ndjson after another framing restores it', async (t) => {
     const app = linefy()
     t.teardown(() => app.close())

@@ -18,8 +18,9 @@ t.test('a fair gate registered as a plugin passes the pipeline suite', async (t)
 })
 
 /** Two clients, concurrency 2: A pipelines three calls, then B sends one. Returns the order the handlers started in. */
-async function race (t: Parameters<Parameters<typeof t.test>[1]>[0], gate?: GateFactory): Promise<string[]> {
-  const app: LinefyInstance = linefy({ concurrency: 2, perConnection: 3, gate })
+async function race (t: Parameters<Parameters<typeof t.test>[1]>[0], gate?: GateFactory, asPlugin = false): Promise<string[]> {
+  const app: LinefyInstance = linefy({ concurrency: 2, perConnection: 3, gate: asPlugin ? undefined : gate })
+  if (asPlugin && gate !== undefined) app.register(gatePlugin, { gate })
   t.teardown(() => app.close())
   const started: string[] = []
   const release = deferred()
@@ -52,6 +53,10 @@ t.test('first come, first served: the default gate runs a client\'s whole pipeli
 
 t.test('the fair gate gives a freed slot to the client that holds fewer than its share', async (t) => {
   t.same(await race(t, fairGate), ['a1', 'a2', 'b1', 'a3'])
+})
+
+t.test('the gate plugin swaps the gate in: the fair one registered with it decides the order', async (t) => {
+  t.same(await race(t, fairGate, true), ['a1', 'a2', 'b1', 'a3'])
 })
 
 t.test('setGate is refused once the app is ready; a factory must return a gate', async (t) => {
@@ -99,3 +104,20 @@ async function connectPair (app: LinefyInstance) {
   app.serve(pair.server)
   return { lines: pair.lines, write: (m: object) => pair.send(JSON.stringify(m) + '\n') }
 }
+
+t.test('a gate that runs a request from inside enter(): the counters stay exact when it ends there too', async (t) => {
+  const running = deferred()
+  const release = deferred()
+  const app = linefy({ gate: (_opts, core) => ({ enter: (req) => { core.run(req); return true }, leave: () => {}, drop: () => {} }) })
+  t.teardown(() => app.close())
+  app.method('sync', () => 'done')
+  app.method('held', async () => { running.resolve(); await release.promise; return 'held' })
+  for (let i = 0; i < 3; i++) t.equal((await app.inject(rpc(i, 'sync')))?.result, 'done')
+  t.match(app.activity, { inFlight: 0, queued: 0 }, 'ended inside enter(): never counted as queued')
+  const held = app.inject(rpc('h', 'held'))
+  await running.promise
+  t.match(app.activity, { inFlight: 1, queued: 0 }, 'running from inside enter()')
+  release.resolve()
+  t.equal((await held)?.result, 'held')
+  t.match(app.activity, { inFlight: 0, queued: 0 })
+})

@@ -291,3 +291,144 @@ t.test('a request answered while an async hook is pending runs none of the hooks
     t.same(ran, [], `nothing ran after the pending ${name} hook`)
   }
 })
+
+t.test('while a timed-out request\'s async onError hooks run, nothing else of it runs: later hooks, handler, onSend, a second onError', async (t) => {
+  for (const where of ['onRequest', 'preValidation', 'preHandler', 'handler resolves', 'handler rejects'] as const) {
+    const app = linefy()
+    t.teardown(() => app.close())
+    const ran: string[] = []
+    const pending = deferred()
+    const timedOut = deferred()
+    const errorHooks = deferred()
+    let onErrors = 0
+    const hook = where.startsWith('handler') ? null : where
+    if (hook !== null) {
+      app.addHook(hook, () => pending.promise)
+      app.addHook(hook, () => { ran.push(`second ${hook}`) })
+    }
+    app.addHook('preValidation', () => { ran.push('preValidation') })
+    app.addHook('preHandler', () => { ran.push('preHandler') })
+    app.addHook('onTimeout', () => timedOut.resolve())
+    app.addHook('onError', async () => { onErrors++; await errorHooks.promise })
+    app.addHook('onSend', () => { ran.push('onSend') })
+    // not gated, so nothing but the pipeline's own checks stands between a hook and the handler
+    app.method('m', { timeout: 15, gated: false }, () => {
+      if (hook !== null) return ran.push('handler')
+      return where === 'handler resolves' ? pending.promise.then(() => 'late') : pending.promise.then(() => { throw new Error('late') })
+    })
+    const reply = app.inject(rpc(1, 'm'))
+    await timedOut.promise
+    // what ran before the deadline ran legitimately
+    ran.length = 0
+    pending.resolve()
+    await settle()
+    errorHooks.resolve()
+    t.match(await reply, { id: 1, error: { code: -32003 } }, where)
+    t.same(ran, [], `${where}: nothing more ran`)
+    t.equal(onErrors, 1, `${where}: onError once`)
+  }
+})
+
+t.test('a client gone while onError hooks run: the request ends once, onResponse once', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  const inError = deferred()
+  const errorHooks = deferred()
+  let responses = 0
+  app.addHook('onError', async () => { inError.resolve(); await errorHooks.promise })
+  app.addHook('onResponse', () => { responses++ })
+  app.method('boom', () => { throw new Error('boom') })
+  await app.ready()
+  const sock = socketPair()
+  app.serve(sock.server)
+  sock.send(JSON.stringify(rpc(1, 'boom')) + '\n')
+  await inError.promise
+  sock.server.destroy()
+  await settle()
+  errorHooks.resolve()
+  await settle()
+  await settle()
+  t.equal(responses, 1)
+  t.same([app.activity.connections, app.activity.inFlight], [0, 0])
+})
+
+t.test('a falsy rejection names its hook, wherever it is', async (t) => {
+  const { log, records } = captureLogger('error')
+  const app = linefy({ logger: log })
+  t.teardown(() => app.close())
+  for (const name of ['onRequest', 'preValidation', 'onSend'] as const) {
+    app.addHook(name, (req: Request) => (req.params as string[])[0] === name ? Promise.reject(null) : undefined) // eslint-disable-line prefer-promise-reject-errors
+  }
+  app.addHook('onError', (req: Request) => (req.params as string[])[0] === 'onError' ? Promise.reject(false) : undefined) // eslint-disable-line prefer-promise-reject-errors
+  app.addHook('onResponse', (req: Request) => (req.params as string[])[0] === 'onResponse' ? Promise.reject(0) : undefined) // eslint-disable-line prefer-promise-reject-errors
+  app.addHook('onTimeout', () => Promise.reject(undefined)) // eslint-disable-line prefer-promise-reject-errors
+  app.method('m', { timeout: 10 }, (req) => {
+    const how = (req.params as string[])[0]
+    if (how === 'onError') throw new Error('the handler failed')
+    return how === 'onTimeout' ? new Promise(() => {}) : 'ok'
+  })
+  for (const name of ['onRequest', 'preValidation', 'onSend']) {
+    t.match(await app.inject(rpc(1, 'm', [name])), { error: { message: `the ${name} hook rejected with a falsy value: reject with an Error` } })
+  }
+  t.match(await app.inject(rpc(4, 'm', ['onError'])), { error: { message: 'the handler failed' } }, 'a failing onError hook leaves the original error')
+  await app.inject(rpc(2, 'm', ['onResponse']))
+  await app.inject(rpc(3, 'm', ['onTimeout']))
+  await settle()
+  t.match(records.filter((r) => /hook failed/.test(r.msg ?? '')).map((r) => [r.msg, r.err?.message]), [
+    ['onError hook failed', 'the onError hook rejected with a falsy value: reject with an Error'],
+    ['onResponse hook failed', 'the onResponse hook rejected with a falsy value: reject with an Error'],
+    ['onTimeout hook failed', 'the onTimeout hook rejected with a falsy value: reject with an Error']
+  ])
+  const refusing = linefy({ logger: log })
+  t.teardown(() => refusing.close())
+  refusing.addHook('onConnection', () => Promise.reject(null)) // eslint-disable-line prefer-promise-reject-errors
+  await t.rejects(refusing.inject(rpc(1, 'x')), { message: 'the onConnection hook rejected with a falsy value: reject with an Error' })
+  const leaving = linefy({ logger: log })
+  t.teardown(() => leaving.close())
+  leaving.addHook('onDisconnect', () => Promise.reject(null)) // eslint-disable-line prefer-promise-reject-errors
+  await leaving.inject(rpc(1, 'x'))
+  await settle()
+  t.match(records.at(-1), { msg: 'onDisconnect hook failed', err: { message: 'the onDisconnect hook rejected with a falsy value: reject with an Error' } })
+})
+
+t.test('hooks that succeed log no failure: onError, onResponse, onTimeout', async (t) => {
+  const { log, records } = captureLogger('trace')
+  const app = linefy({ logger: log })
+  t.teardown(() => app.close())
+  app.addHook('onError', async () => {})
+  app.addHook('onResponse', async () => {})
+  app.addHook('onTimeout', async () => {})
+  app.method('slow', { timeout: 10 }, () => new Promise(() => {}))
+  app.method('boom', () => { throw new Error('boom') })
+  await app.inject(rpc(1, 'slow'))
+  await app.inject(rpc(2, 'boom'))
+  await settle()
+  t.same(records.filter((r) => /hook failed/.test(r.msg ?? '')), [])
+})
+
+t.test('a hook or handler returning null: the chain goes on, the result is null', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  app.addHook('preHandler', () => null)
+  app.method('nil', () => null)
+  t.strictSame(await app.inject(rpc(1, 'nil')), { jsonrpc: '2.0', id: 1, result: null })
+})
+
+t.test('an onError hook cannot replace the error by returning or resolving a value', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  app.addHook('onError', () => new Error('replaced, sync'))
+  app.addHook('onError', async () => new Error('replaced, async'))
+  app.addHook('onError', () => new Error('replaced, after an async one'))
+  app.method('boom', () => { throw new Error('the original') })
+  t.match(await app.inject(rpc(1, 'boom')), { error: { code: -32001, message: 'the original' } })
+})
+
+t.test('an async onSend hook that resolves nothing leaves the result as it was', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  app.addHook('onSend', async () => {})
+  app.addHook('onSend', (_req: Request, value: unknown) => value)
+  app.method('m', () => 'kept')
+  t.same((await app.inject(rpc(1, 'm')))?.result, 'kept')
+})

@@ -218,3 +218,30 @@ t.test('takes the handler after options left undefined', async (t) => {
   app.method('plain', opts, () => 'ran')
   t.same(await app.inject(rpc(1, 'plain')), { jsonrpc: '2.0', id: 1, result: 'ran' })
 })
+
+t.test('a request that finishes leaves no timer behind: nothing keeps the process up until its deadline', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  app.method('quick', { timeout: 60_000 }, () => 'quick')
+  app.method('fails', { timeout: 60_000 }, () => { throw new Error('no') })
+  await app.ready()
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
+  const before = timers()
+  await app.inject(rpc(1, 'quick'))
+  await app.inject(rpc(2, 'fails'))
+  t.equal(timers(), before)
+})
+
+t.test('req.signal is one signal however often it is read: a listener added on the first read hears the abort', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  const heard: unknown[] = []
+  app.method('slow', { timeout: 20 }, (req) => new Promise((resolve) => {
+    const first = req.signal
+    first.addEventListener('abort', () => { heard.push(first.reason); resolve('ignored') })
+    // a second read, as a helper the handler calls would make
+    if (req.signal.aborted) resolve('already')
+  }))
+  t.match(await app.inject(rpc(1, 'slow')), { error: { code: -32003 } })
+  t.match(heard, [{ code: 'LINEFY_ERR_TIMEOUT' }])
+})

@@ -92,3 +92,11 @@ t.test('a router binds once at ready(): a message never looks the router up agai
   for (let i = 0; i < 3; i++) t.same((await app.inject(rpc(i, 'echo', [i])))?.result, [i])
   t.equal(readied, 1)
 })
+
+t.test('the router plugin swaps the router in: a wildcard router registered with it serves its patterns', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  app.register(routerPlugin, { router: new WildcardRouter() })
+  app.method('fs.*', (req) => `any:${req.method}`)
+  t.same((await app.inject(rpc(1, 'fs.read')))?.result, 'any:fs.read')
+})

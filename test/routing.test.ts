@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import linefy, { type LinefyInstance, type LinefyOptions } from '../index.js'
-import { deferred, rpc, injectLines, tempDir } from './helpers/util.js'
+import { captureLogger, deferred, rpc, injectLines, tempDir } from './helpers/util.js'
 import { connect, socketPair } from './helpers/wire.js'
 
 function app (t: Test, opts: LinefyOptions = {}) {
@@ -45,7 +45,9 @@ t.test('an envelope that is not a JSON-RPC request answers -32600, echoing a val
     ['{"jsonrpc":"2.0","id":{"x":1},"method":"echo"}', null, 'id must be a string, a number or null'],
     ['{"jsonrpc":"2.0","id":4,"method":7}', 4, 'method must be a string'],
     ['{"jsonrpc":"2.0","id":5,"method":"echo","params":3}', 5, 'params must be object or array'],
-    ['{"jsonrpc":"2.0","id":6,"method":"echo","params":null}', 6, 'params must be object or array']
+    ['{"jsonrpc":"2.0","id":6,"method":"echo","params":null}', 6, 'params must be object or array'],
+    ['{"jsonrpc":"2.0","id":7}', 7, 'method must be a string'],
+    ['{"jsonrpc":"2.0","result":1}', null, 'method must be a string']
   ]
   const replies = await injectLines(a, cases.map(([line]) => line))
   cases.forEach(([line, id, message], i) => {
@@ -115,8 +117,9 @@ t.test('spec mode: a batch of notifications only gets no reply', async (t) => {
 })
 
 t.test('spec mode: a batch entry that is not a request answers -32600 in its place', async (t) => {
-  const reply = await batch(app(t), [[rpc(1, 'echo')], 5, { type: 'status' }, rpc(2, 'echo', [2])])
+  const reply = await batch(app(t), [[rpc(1, 'echo')], 5, null, { type: 'status' }, rpc(2, 'echo', [2])])
   t.same(reply, [
+    { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'request must be a JSON object' } },
     { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'request must be a JSON object' } },
     { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'request must be a JSON object' } },
     { jsonrpc: '2.0', id: null, error: { code: -32600, message: "jsonrpc must be '2.0'" } },
@@ -183,7 +186,8 @@ t.test('a control handler returning nothing sends no reply', async (t) => {
   const a = app(t)
   a.control('quiet', () => undefined)
   a.control('nil', async () => null)
-  t.same(await injectLines(a, [{ type: 'quiet' }, { type: 'nil' }, rpc(1, 'echo')]), [undefined, undefined, { jsonrpc: '2.0', id: 1, result: 'no params' }])
+  // strictSame: a reply of `null` would pass a loose comparison with undefined
+  t.strictSame(await injectLines(a, [{ type: 'quiet' }, { type: 'nil' }, rpc(1, 'echo')]), [undefined, undefined, { jsonrpc: '2.0', id: 1, result: 'no params' }])
 })
 
 t.test('a failing control handler answers {ok:false, reason:"control_error"}', async (t) => {
@@ -226,4 +230,12 @@ t.test('lines still waiting on their connection when close() begins run, in orde
   ], 'each got the answer it would have got without the close')
   t.equal(ran, 2, 'the request and the notification both ran')
   await closed
+})
+
+t.test('a failing control handler is logged at error with its control type', async (t) => {
+  const { log, records } = captureLogger('info')
+  const a = app(t, { logger: log })
+  a.control('throws', () => { throw new Error('disk on fire') })
+  await injectLines(a, [{ type: 'throws' }])
+  t.match(records.filter((r) => r.level >= 50), [{ level: 50, msg: 'control handler failed', control: 'throws', err: { message: 'disk on fire' } }])
 })

@@ -28,6 +28,8 @@ t.test('a handler asks its client; the reply, read on the same busy connection, 
   t.type(asked.id, 'number')
   client.send({ jsonrpc: '2.0', id: asked.id, result: { text: 'hello' } })
   t.same(await client.lines.next(), { jsonrpc: '2.0', id: 1, result: { got: { text: 'hello' } } })
+  client.send(rpc(2, 'nope'))
+  t.match(await client.lines.next(), { id: 2, error: { code: -32601 } }, 'the reply it took was not answered as well')
 })
 
 t.test("the client's error reply rejects with an RpcError carrying its code and data", async (t) => {

@@ -56,6 +56,7 @@ function afterPreValidation (err: unknown, req: Request): void {
   const validator = ctx.validator
   if (validator !== null && !validator.Check(req.params)) {
     const first = validator.Errors(req.params).First()
+    // Stryker disable next-line OptionalChaining: equivalent, TypeBox reports at least one error for a failed Check
     return fail(req, new codes.LINEFY_ERR_INVALID_PARAMS(first?.path || '/', first?.message))
   }
   if (ctx.preHandler !== null) runPreHandler(ctx.preHandler, req, undefined, afterPreHandler)
@@ -145,6 +146,7 @@ function afterOnSend (err: unknown, req: Request, value: unknown): void {
   const check = req[kContext].resultValidator
   if (check !== null && !check.Check(value)) {
     const first = check.Errors(value).First()
+    // Stryker disable next-line OptionalChaining: equivalent, TypeBox reports at least one error for a failed Check
     return fail(req, new codes.LINEFY_ERR_INVALID_RESULT(req.method, first?.path || '/', first?.message))
   }
   let body: string | undefined

@@ -121,3 +121,56 @@ t.test('end() inside a message is malformed; between messages it is clean', asyn
 t.test('names itself', async (t) => {
   t.equal(contentLengthFraming.name, 'content-length')
 })
+
+t.test('a Content-Length line without its colon is no length: malformed, naming the missing header', async (t) => {
+  const { d, events } = decoder()
+  d.push(b('Content-Length 2\r\n\r\n{}'))
+  t.same(events, [['malformed', 'missing Content-Length header']])
+})
+
+t.test('blanks around the header name and value are allowed', async (t) => {
+  const { d, events } = decoder()
+  d.push(b(' Content-Length :  2 \r\n\r\n{}'))
+  t.same(events, [['frame', '{}']])
+})
+
+t.test('a bad length is quoted whole up to 32 characters, cut beyond', async (t) => {
+  for (const [value, shown] of [['x'.repeat(32), 'x'.repeat(32)], ['y'.repeat(33), 'y'.repeat(32) + '...']]) {
+    const { d, events } = decoder()
+    d.push(b(`Content-Length: ${value}\r\n\r\n`))
+    t.same(events, [['malformed', `Content-Length '${shown}' is not a byte count: send the body's length in bytes`]])
+  }
+})
+
+t.test('a header block of exactly 8 KiB passes however its end is chunked; one byte more is malformed', async (t) => {
+  const block = (bytes: number) => {
+    const head = 'Content-Length: 2\r\nX-Pad: '
+    return head + 'p'.repeat(bytes - head.length) + '\r\n\r\n{}'
+  }
+  const exact = block(8192)
+  for (const cut of [exact.length, 8192 + 3, 8192 + 1, 8192 - 2]) {
+    const { d, events } = decoder()
+    d.push(b(exact.slice(0, cut)))
+    d.push(b(exact.slice(cut)))
+    t.same(events, [['frame', '{}']], `split at ${cut}`)
+  }
+  const { d, events } = decoder()
+  d.push(b(block(8193)))
+  t.same(events, [['malformed', 'header block over 8192 bytes']])
+})
+
+t.test('a header block that can no longer end within 8 KiB is malformed at once, not at its end', async (t) => {
+  const { d, events } = decoder()
+  d.push(b('Content-Length: 2\r\n' + 'p'.repeat(8192 + 3 - 19)))
+  t.same(events, [], '8195 bytes: the block may still end at 8192')
+  d.push(b('p'))
+  t.same(events, [['malformed', 'header block over 8192 bytes']], '8196 bytes and no end: over')
+})
+
+t.test('bodies split across chunks, each chunk also holding the start of the next message', async (t) => {
+  const { d, events } = decoder()
+  d.push(b('Content-Length: 4\r\n\r\nab'))
+  d.push(b('cd' + 'Content-Length: 4\r\n\r\nw'))
+  d.push(b('xyz' + msg('ok')))
+  t.same(events, [['frame', 'abcd'], ['frame', 'wxyz'], ['frame', 'ok']])
+})

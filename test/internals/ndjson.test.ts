@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import t from 'tap'
 import { NdjsonDecoder, ndjsonFraming } from '../../plugins/ndjson.js'
 
@@ -102,8 +104,44 @@ t.test('end() emits nothing when no partial line is held, and resets a skip', as
   d.end()
   d.push(b('toolong'))
   d.end()
-  d.push(b('ok\n'))
-  t.same(events, [['frame', 'a'], ['oversize', 7], ['frame', 'ok']])
+  d.push(b('o'))
+  d.push(b('k\n'))
+  t.same(events, [['frame', 'a'], ['oversize', 7], ['frame', 'ok']], 'a line split across chunks after end() is whole')
+})
+
+t.test('a line of blanks is skipped whatever mix of spaces, tabs and \\r it holds', async (t) => {
+  const { d, events } = decoder()
+  d.push(b(' \r \n\r\r\n\t\r\t\r\nx\n'))
+  t.same(events, [['frame', 'x']])
+})
+
+t.test('after an over-long partial line, the next line split across chunks is framed whole', async (t) => {
+  const { d, events } = decoder(4)
+  d.push(b('abcdef'))
+  d.push(b('g\nab'))
+  d.push(b('c\n'))
+  t.same(events, [['oversize', 6], ['frame', 'abc']])
+})
+
+t.test('a chunk whose lines were all framed is not held: memory stays one partial line', async (t) => {
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
+  const d = new NdjsonDecoder(1024, { frame: () => {}, oversize: () => {}, malformed: () => {} })
+  const held: Array<WeakRef<ArrayBuffer>> = []
+  const feed = (): void => {
+    for (let i = 0; i < 8; i++) {
+      // its own memory, not a slice of the shared pool, so it can be seen to go
+      const chunk = Buffer.alloc(256, 'x')
+      chunk[255] = 10
+      held.push(new WeakRef(chunk.buffer))
+      d.push(chunk)
+    }
+  }
+  feed()
+  // a WeakRef keeps its target for the rest of the job that made it
+  await new Promise(setImmediate)
+  gc()
+  t.same(held.map((r) => r.deref() === undefined), Array(8).fill(true))
 })
 
 t.test('encode appends a newline', async (t) => {

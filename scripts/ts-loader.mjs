@@ -1,0 +1,4 @@
+// `node --import ./scripts/ts-loader.mjs file.ts`: see ts-hooks.mjs
+import { register } from 'node:module'
+
+register('./ts-hooks.mjs', import.meta.url)
