@@ -31,6 +31,9 @@ export class FastqGate implements Gate {
   // that one on the next tick: a long queue of synchronous handlers would
   // otherwise recurse once per queued request
   releasing = false
+  // starts put off to the next tick: one fastq hands a slot meanwhile waits
+  // its turn behind them, or it would run before a request queued earlier
+  deferred = 0
 
   constructor (opts: GateOptions, core: GateCore) {
     this.concurrency = opts.concurrency
@@ -97,11 +100,13 @@ export class FastqGate implements Gate {
 
 function worker (this: FastqGate, req: Slotted, done: Done): void {
   req[kGateSlot] = done
-  if (this.releasing) process.nextTick(startLater, this, req)
-  else this.start(req)
+  if (!this.releasing && this.deferred === 0) return this.start(req)
+  this.deferred++
+  process.nextTick(startLater, this, req)
 }
 
 function startLater (gate: FastqGate, req: Slotted): void {
+  gate.deferred--
   gate.start(req)
 }
 
