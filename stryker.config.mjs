@@ -11,7 +11,7 @@ export const groups = {
   },
   gate: {
     mutate: ['src/gate/gate.ts', 'plugins/gate.ts'],
-    tests: ['test/gate.test.ts', 'test/concurrency.test.ts', 'test/cancel.test.ts']
+    tests: ['test/internals/gate.test.ts', 'test/gate.test.ts', 'test/concurrency.test.ts', 'test/cancel.test.ts']
   },
   router: {
     mutate: ['src/router/router.ts', 'src/router/control.ts', 'plugins/router.ts'],

@@ -59,8 +59,10 @@ t.test('started at once while slots are free, queued once they are not: never mo
     for (const o of ops) {
       if (o.kind === 'arrive') {
         const id = next++
+        const free = m.running.length < concurrency && m.started.length === m.admitted.length
         if (m.gate.enter({ id, method: 'm', connection: m })) m.admitted.push(id)
         else m.refused.push(id)
+        if (free) assert.equal(m.started.at(-1), id, 'a slot free and nobody waiting: it starts before enter() returns')
       } else if (o.kind === 'finish' && m.running.length > 0) {
         finish(m.running[o.n % m.running.length] as GatedRequest)
       } else {
