@@ -313,3 +313,18 @@ t.test('only a well-formed cancel notice cancels: anything shaped close to one i
     t.same(reasons, [], compat)
   }
 })
+
+t.test('a quick request finishing beside a running one leaves the running one in cancel\'s reach', async (t) => {
+  const app = linefy({ perConnection: 2 })
+  t.teardown(() => app.close())
+  const reasons: unknown[] = []
+  app.method('work', abortable(reasons))
+  app.method('quick', () => 'quick')
+  const replies = await injectLines(app, [rpc('w', 'work'), rpc('q', 'quick'), rpc('q2', 'quick'), mcpCancel('w')])
+  t.same(replies.slice(0, 3), [
+    { jsonrpc: '2.0', id: 'w', error: { code: -32800, message: 'request cancelled' } },
+    { jsonrpc: '2.0', id: 'q', result: 'quick' },
+    { jsonrpc: '2.0', id: 'q2', result: 'quick' }
+  ])
+  t.match(reasons, [{ code: 'LINEFY_ERR_CANCELLED' }])
+})
