@@ -45,8 +45,9 @@ export class NdjsonDecoder implements Decoder {
   }
 
   push (chunk: Buffer): void {
-    const ascii = isAscii(chunk)
-    const text = ascii ? chunk.toString('latin1') : null
+    // an all-ASCII chunk is decoded when its first whole line is met (null: not ASCII):
+    // a chunk holding only part of a long line is never looked at twice
+    let text: string | null | undefined
     let start = 0
     let nl = chunk.indexOf(NL)
     while (nl !== -1) {
@@ -55,8 +56,12 @@ export class NdjsonDecoder implements Decoder {
       } else {
         const size = this.size + nl - start
         if (size > this.max) this.sink.oversize(size)
-        else if (this.size === 0) text === null ? this.emit(chunk.subarray(start, nl)) : this.emitText(text, start, nl)
-        else this.emit(Buffer.concat([...this.parts, chunk.subarray(start, nl)], size))
+        else if (this.size !== 0) this.emit(Buffer.concat([...this.parts, chunk.subarray(start, nl)], size))
+        else {
+          if (text === undefined) text = isAscii(chunk) ? chunk.toString('latin1') : null
+          if (text === null) this.emit(chunk.subarray(start, nl))
+          else this.emitText(text, start, nl)
+        }
       }
       // Stryker disable next-line ConditionalExpression: equivalent, resetting an empty partial line again changes nothing
       if (this.size !== 0) {
