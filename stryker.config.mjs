@@ -1,7 +1,8 @@
 // Mutation testing (`npm run test:mutation [group ...]`, see README "Testing").
 // Each group mutates a few core files and runs only the tap files that
 // exercise them, straight from src/ (none of these files spawns the built
-// CLI, so the mutated code is what they run).
+// CLI, so the mutated code is what they run: close() in process is
+// test/close.test.ts, SIGTERM to a built daemon test/shutdown.test.ts).
 // Stryker's tap runner records which test file covers which mutant and runs
 // only those, first failure ending the run.
 export const groups = {
@@ -23,7 +24,7 @@ export const groups = {
   },
   connection: {
     mutate: ['src/connection/connection.ts'],
-    tests: ['test/connections.test.ts', 'test/disconnect.test.ts', 'test/halfclose.test.ts', 'test/backpressure.test.ts', 'test/cancel.test.ts', 'test/inject.test.ts', 'test/concurrency.test.ts', 'test/hooks.test.ts', 'test/framing.test.ts']
+    tests: ['test/connections.test.ts', 'test/disconnect.test.ts', 'test/halfclose.test.ts', 'test/backpressure.test.ts', 'test/close.test.ts', 'test/cancel.test.ts', 'test/inject.test.ts', 'test/concurrency.test.ts', 'test/hooks.test.ts', 'test/framing.test.ts', 'test/server-requests.test.ts', 'test/dispatch.test.ts', 'test/http.test.ts']
   }
 }
 

@@ -3,8 +3,8 @@ import { Duplex } from 'node:stream'
 import { join } from 'node:path'
 import t from 'tap'
 import linefy, { type Connection } from '../index.js'
-import { deferred, tempDir } from './helpers/util.js'
-import { connect } from './helpers/wire.js'
+import { deferred, rpc, tempDir, waitFor } from './helpers/util.js'
+import { chunkStream, connect } from './helpers/wire.js'
 
 t.test('a client that does not read: the server stops reading it, holds little, and serves others', async (t) => {
   const path = join(tempDir(t), 'd.sock')
@@ -106,4 +106,29 @@ t.test('the replies to the lines of one read go out in one write, as soon as it 
   later.resolve('done')
   await new Promise((resolve) => setImmediate(resolve))
   t.same(writes.slice(1).map((w) => JSON.parse(w).result), ['done'], 'a reply made after the read goes out on its own tick')
+})
+
+t.test('reading stops with exactly maxBacklog lines waiting, and stops again each time it has resumed', async (t) => {
+  const app = linefy({ maxBacklog: 3 })
+  t.teardown(() => app.close())
+  const releases: Array<() => void> = []
+  let holding = true
+  app.method('hold', (req) => holding ? new Promise((resolve) => { releases.push(() => resolve(req.id)) }) : req.id)
+  await app.ready()
+  const sock = chunkStream()
+  t.teardown(() => sock.server.destroy())
+  const conn = app.serve(sock.server)
+  let paused = waitFor(sock.server, 'pause')
+  for (let i = 0; i < 10; i++) sock.push(JSON.stringify(rpc(i, 'hold')) + '\n')
+  await paused
+  t.equal(conn.framesRead, 4, 'one line running, three waiting, the rest unread')
+  for (let read = 5; read <= 10; read++) {
+    paused = waitFor(sock.server, 'pause')
+    ;(releases.shift() as () => void)()
+    await paused
+    t.equal(conn.framesRead, read, 'one more line read for each that finished')
+  }
+  holding = false
+  for (const release of releases.splice(0)) release()
+  t.same((await sock.lines.count(10)).map((l) => JSON.parse(l).result), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'every line answered, in order')
 })

@@ -328,3 +328,19 @@ t.test('a quick request finishing beside a running one leaves the running one in
   ])
   t.match(reasons, [{ code: 'LINEFY_ERR_CANCELLED' }])
 })
+
+t.test('a cancel notice read from a socket cancels the running request, which alone is answered', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  const reasons: unknown[] = []
+  app.method('work', abortable(reasons))
+  app.method('echo', (req) => req.params)
+  await app.ready()
+  const sock = socketPair()
+  t.teardown(() => sock.server.destroy())
+  app.serve(sock.server)
+  sock.send([rpc('w1', 'work'), mcpCancel('w1'), rpc(2, 'echo', [2])].map((m) => JSON.stringify(m) + '\n').join(''))
+  t.same(await sock.lines.next(), { jsonrpc: '2.0', id: 'w1', error: { code: -32800, message: 'request cancelled' } })
+  t.same(await sock.lines.next(), { jsonrpc: '2.0', id: 2, result: [2] }, 'the notice itself gets no reply')
+  t.match(reasons, [{ code: 'LINEFY_ERR_CANCELLED' }])
+})

@@ -1,8 +1,8 @@
 import { join } from 'node:path'
 import t from 'tap'
 import linefy from '../index.js'
-import { deferred, tempDir } from './helpers/util.js'
-import { connect } from './helpers/wire.js'
+import { captureLogger, deferred, tempDir } from './helpers/util.js'
+import { connect, socketPair } from './helpers/wire.js'
 
 t.test('a slow handler on one connection never delays another', async (t) => {
   const path = join(tempDir(t), 'd.sock')
@@ -40,4 +40,25 @@ t.test('a slow handler on one connection never delays another', async (t) => {
   ])
   partial.socket.end('od":"echo","params":["done"]}\n')
   t.same(await partial.lines.next(), { jsonrpc: '2.0', id: 9, result: ['done'] })
+})
+
+t.test('connections are numbered from 1 in the order they arrive, and each one\'s log lines carry its number', async (t) => {
+  const { log, records } = captureLogger('info')
+  const app = linefy({ logger: log })
+  t.teardown(() => app.close())
+  app.method('whoami', (req) => {
+    req.connection.log.info('asked')
+    return req.connection.id
+  })
+  await app.ready()
+  const ids = []
+  for (let i = 0; i < 3; i++) {
+    const sock = socketPair()
+    t.teardown(() => sock.server.destroy())
+    ids.push(app.serve(sock.server).id)
+    sock.send('{"jsonrpc":"2.0","id":1,"method":"whoami"}\n')
+    t.equal((await sock.lines.next()).result, i + 1)
+  }
+  t.same(ids, [1, 2, 3])
+  t.same(records.filter((r) => r.msg === 'asked').map((r) => r.conn), [1, 2, 3])
 })

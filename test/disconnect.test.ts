@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import linefy, { type Connection, type LinefyOptions } from '../index.js'
 import { captureLogger, deferred, tempDir, whenClosed } from './helpers/util.js'
-import { connect } from './helpers/wire.js'
+import { chunkStream, connect } from './helpers/wire.js'
 
 /** An app logging everything (trace and up) into `records`. */
 async function setup (t: Test, opts: LinefyOptions = {}) {
@@ -123,4 +123,28 @@ t.test('close() while onConnection hooks are pending: the connection ends unread
   await closing
   t.equal(ran, 0)
   t.same(loud(), [])
+})
+
+t.test('a stream failing as a departed peer does is logged at debug; any other stream error at warn, with the error', async (t) => {
+  const { app, records } = await setup(t)
+  await app.ready()
+  const codes = ['EPIPE', 'ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED', 'EIO']
+  for (const code of codes) {
+    const sock = chunkStream()
+    const conn = app.serve(sock.server)
+    // not waitFor(): that one fails on the 'error' this test makes
+    const closed = new Promise((resolve) => sock.server.once('close', resolve))
+    sock.server.destroy(Object.assign(new Error(`failed with ${code}`), { code }))
+    await closed
+    t.equal(conn.destroyed, true)
+  }
+  const logged = records.filter((r) => r.err !== undefined).map((r) => [r.level, r.msg, r.err.code])
+  t.same(logged, [
+    [20, 'connection reset by peer', 'EPIPE'],
+    [20, 'connection reset by peer', 'ECONNRESET'],
+    [20, 'connection reset by peer', 'ERR_STREAM_PREMATURE_CLOSE'],
+    [20, 'connection reset by peer', 'ERR_STREAM_DESTROYED'],
+    [40, 'connection error', 'EIO']
+  ])
+  t.equal(app.activity.connections, 0)
 })

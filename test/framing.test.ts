@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import linefy, { contentLength, ndjson, plugin, type LinefyInstance, type LinefyOptions } from '../index.js'
-import { rpc, injectLines } from './helpers/util.js'
+import { captureLogger, rpc, injectLines } from './helpers/util.js'
 import { socketPair } from './helpers/wire.js'
 
 type Setup = (app: LinefyInstance) => void
@@ -30,11 +30,15 @@ function pipelineSuite (t: Test, setup: Setup) {
     t.same(replies[4], [{ jsonrpc: '2.0', id: 2, result: [2] }])
   })
 
-  t.test('an over-long message answers -32600 and the next one is still served', async (t) => {
-    const app = make({ maxLineBytes: 64 })
+  t.test('an over-long message answers -32600, is logged once with its size, and the next one is still served', async (t) => {
+    const { log, records } = captureLogger('info')
+    const app = make({ maxLineBytes: 64, logger: log })
     const replies = await injectLines(app, [rpc(1, 'echo', ['x'.repeat(100)]), rpc(2, 'echo', ['short'])])
     t.match(replies[0], { id: null, error: { code: -32600, message: /line exceeds maxLineBytes \(64 bytes\)/ } })
     t.same(replies[1], { jsonrpc: '2.0', id: 2, result: ['short'] })
+    const warned = records.filter((r) => r.level === 40)
+    t.match(warned, [{ msg: 'over-long line skipped', conn: Number }])
+    t.ok(warned[0].bytes > 64, `with how many bytes it had (${warned[0].bytes})`)
   })
 
   t.test('a message of exactly maxLineBytes is accepted', async (t) => {
@@ -149,19 +153,26 @@ t.test('Content-Length framing, swapped in with one register call', async (t) =>
     t.equal(await sock.lines.output((out) => out.length >= expected.length), expected)
   })
 
-  t.test('a message without a Content-Length header answers -32700 and ends the connection', async (t) => {
-    const app = linefy()
+  t.test('a message without a Content-Length header answers -32700, is logged with why, and ends the connection', async (t) => {
+    const { log, records } = captureLogger('info')
+    const app = linefy({ logger: log })
     t.teardown(() => app.close())
     app.register(plugin(async (a) => { await a.register(contentLength) }))
+    app.method('echo', (req) => req.params)
     await app.ready()
     const sock = socketPair()
-    app.serve(sock.server)
-    sock.send('Content-Type: application/json\r\n\r\n{}')
+    const conn = app.serve(sock.server)
+    const body = JSON.stringify(rpc(1, 'echo', [1]))
+    sock.send(`Content-Length: ${body.length}\r\n\r\n${body}Content-Type: application/json\r\n\r\n{}`)
     await sock.ended
     sock.server.destroy()
     const text = await sock.lines.output(() => true)
-    t.match(text, /^Content-Length: \d+\r\n\r\n/)
-    t.match(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)), { id: null, error: { code: -32700, message: 'malformed frame: missing Content-Length header' } })
+    const [first, second] = text.split(/Content-Length: \d+\r\n\r\n/).slice(1).map((m) => JSON.parse(m))
+    t.same(first, { jsonrpc: '2.0', id: 1, result: [1] }, 'the message before it is answered first')
+    t.match(second, { id: null, error: { code: -32700, message: 'malformed frame: missing Content-Length header' } })
+    t.match(records.filter((r) => r.level === 40), [{ msg: 'malformed frame; closing the connection', reason: 'missing Content-Length header', conn: conn.id }])
+    t.equal(conn.framesRead, 2, 'both frames are counted')
+    t.equal(conn.pending, 0, 'and both answered')
   })
 })
 

@@ -2,8 +2,8 @@ import type { Socket } from 'node:net'
 import { join } from 'node:path'
 import t from 'tap'
 import linefy, { type Connection } from '../index.js'
-import { deferred, tempDir, waitFor, whenClosed } from './helpers/util.js'
-import { connect } from './helpers/wire.js'
+import { deferred, rpc, tempDir, waitFor, whenClosed } from './helpers/util.js'
+import { chunkStream, connect } from './helpers/wire.js'
 
 t.test('a client that shuts its write side after sending gets every reply, then the end', async (t) => {
   const path = join(tempDir(t), 'd.sock')
@@ -48,4 +48,25 @@ t.test('a half-closed connection with nothing pending ends at once', async (t) =
   const c = await connect(path, t)
   c.socket.end()
   t.same(await c.lines.end(), [])
+})
+
+t.test('a client that half-closes and reads slowly gets every reply: the lines still waiting behind a full write buffer are not dropped', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  const reply = 'r'.repeat(200)
+  const eof = deferred()
+  app.method('big', async (req) => {
+    await eof.promise
+    return reply + String(req.id)
+  })
+  await app.ready()
+  // each reply is more than the stream buffers: every write waits for the reader
+  const sock = chunkStream({ highWaterMark: 100, slowReader: true })
+  t.teardown(() => sock.server.destroy())
+  app.serve(sock.server)
+  for (let i = 0; i < 5; i++) sock.push(JSON.stringify(rpc(i, 'big')) + '\n')
+  sock.push(null)
+  await waitFor(sock.server, 'end', 'the daemon to read EOF')
+  eof.resolve()
+  t.same((await sock.lines.end()).map((m) => m.result), [0, 1, 2, 3, 4].map((i) => reply + String(i)), 'all five, then the end')
 })

@@ -244,12 +244,13 @@ t.test('a failing onDisconnect hook is only logged', async (t) => {
   t.match(records.find((r) => r.msg === 'onDisconnect hook failed'), { err: { message: 'cleanup failed' }, conn: 1 })
 })
 
-t.test('conn.notify pushes a notification to the client', async (t) => {
+t.test('conn.notify pushes a notification to the client, and says so', async (t) => {
   const app = linefy()
   t.teardown(() => app.close())
+  const pushed: boolean[] = []
   app.method('work', (req) => {
-    req.connection.notify('progress', { pct: 50 })
-    req.connection.notify('ping')
+    pushed.push(req.connection.notify('progress', { pct: 50 }))
+    pushed.push(req.connection.notify('ping'))
     return 'done'
   })
   await app.ready()
@@ -260,6 +261,7 @@ t.test('conn.notify pushes a notification to the client', async (t) => {
   t.same(await sock.lines.next(), { jsonrpc: '2.0', method: 'progress', params: { pct: 50 } })
   t.same(await sock.lines.next(), { jsonrpc: '2.0', method: 'ping' })
   t.same(await sock.lines.next(), { jsonrpc: '2.0', id: 1, result: 'done' })
+  t.same(pushed, [true, true])
 })
 
 t.test('conn.notify on an injected connection does not crash the process', async (t) => {

@@ -25,10 +25,15 @@ export class Lines {
     if (stream === undefined) return
     stream.setEncoding('utf8')
     stream.on('data', (s: string) => this.push(s))
-    const end = (): void => { this.ended = true; this.wake() }
-    stream.on('end', end)
-    stream.on('close', end)
+    stream.on('end', () => this.finish())
+    stream.on('close', () => this.finish())
     stream.on('error', () => {})
+  }
+
+  /** No more lines will come: waits for more fail at once. */
+  finish (): void {
+    this.ended = true
+    this.wake()
   }
 
   push (chunk: Buffer | string): void {
@@ -234,4 +239,36 @@ export function socketPair (): SocketPair {
     lines,
     ended: new Promise<void>((resolve) => toClient.once('end', resolve))
   }
+}
+
+/**
+ * A stream for app.serve() read exactly as the test pushes it: each `push`
+ * is one read of its own (socketPair's PassThrough may join writes), and
+ * `push(null)` is the client's half-close. Its writes go to `lines`; with
+ * `slowReader` each write is taken only on the next turn of the event loop,
+ * and past `highWaterMark` buffered bytes write() returns false, as a socket
+ * whose client reads slowly does.
+ */
+export interface ChunkStream {
+  server: Duplex
+  push: (chunk: string | null) => void
+  lines: Lines
+}
+
+export function chunkStream (opts: { highWaterMark?: number, slowReader?: boolean } = {}): ChunkStream {
+  const lines = new Lines()
+  const server = new Duplex({
+    writableHighWaterMark: opts.highWaterMark ?? 16 * 1024,
+    read () {},
+    write (chunk: Buffer, _enc, cb) {
+      lines.push(chunk.toString())
+      if (opts.slowReader === true) setImmediate(cb)
+      else cb()
+    },
+    final (cb) {
+      lines.finish()
+      cb()
+    }
+  })
+  return { server, push: (chunk) => { server.push(chunk) }, lines }
 }
