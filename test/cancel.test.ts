@@ -199,25 +199,33 @@ t.test('a client that disconnects drops its requests queued at the gate', async 
   t.notOk(queuedRan)
 })
 
-t.test('a client leaving while a timed-out request is still failing writes nothing and keeps the timeout as the reason', async (t) => {
-  const app = linefy()
+t.test('a client leaving while a timed-out request is still failing writes nothing and keeps the timeout as the reason, whenever the handler reads its signal', async (t) => {
+  const app = linefy({ perConnection: 2 })
   t.teardown(() => app.close())
-  const onErrorSeen = deferred()
+  let failing = 0
+  const bothFailing = deferred()
   const onErrorDone = deferred()
-  let signal: AbortSignal | undefined
-  app.addHook('onError', async () => { onErrorSeen.resolve(); await onErrorDone.promise })
-  app.method('slow', { timeout: 20 }, (req) => { signal = req.signal; return new Promise(() => {}) })
+  let early: AbortSignal | undefined
+  let late: Request | undefined
+  app.addHook('onError', async () => {
+    if (++failing === 2) bothFailing.resolve()
+    await onErrorDone.promise
+  })
+  app.method('early', { timeout: 20 }, (req) => { early = req.signal; return new Promise(() => {}) })
+  // reads its signal only after the client has gone
+  app.method('late', { timeout: 20 }, (req) => { late = req; return new Promise(() => {}) })
   await app.ready()
   const sock = socketPair()
   const closed = new Promise((resolve) => sock.server.on('close', resolve))
   app.serve(sock.server)
-  sock.send(JSON.stringify(rpc(1, 'slow')) + '\n')
-  await onErrorSeen.promise
+  sock.send(JSON.stringify(rpc(1, 'early')) + '\n' + JSON.stringify(rpc(2, 'late')) + '\n')
+  await bothFailing.promise
   sock.server.destroy()
   await closed
   onErrorDone.resolve()
   await settle()
-  t.match(signal?.reason, { code: 'LINEFY_ERR_TIMEOUT' })
+  t.match(early?.reason, { code: 'LINEFY_ERR_TIMEOUT' })
+  t.match(late?.signal.reason, { code: 'LINEFY_ERR_TIMEOUT' })
   t.same(sock.lines.all, [])
   t.equal(app.activity.inFlight, 0)
 })
