@@ -1,6 +1,7 @@
+import { EventEmitter } from 'node:events'
 import t from 'tap'
 import linefy, { type Request } from '../index.js'
-import { deferred, rpc, settle, injectLines } from './helpers/util.js'
+import { deferred, rpc, settle, injectLines, waitFor } from './helpers/util.js'
 import { socketPair } from './helpers/wire.js'
 
 const mcpCancel = (requestId: unknown) => ({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId } })
@@ -334,5 +335,31 @@ t.test('a quick request finishing beside a running one leaves the running one in
     { jsonrpc: '2.0', id: 'q', result: 'quick' },
     { jsonrpc: '2.0', id: 'q2', result: 'quick' }
   ])
+  t.match(reasons, [{ code: 'LINEFY_ERR_CANCELLED' }])
+})
+
+t.test('a client that reuses the id of a request already answered can cancel the new one, though the first waited both in a hook and in its handler', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  const reasons: unknown[] = []
+  app.addHook('onRequest', async () => {})
+  app.method('quick', async () => 'quick')
+  const started = new EventEmitter()
+  app.method('work', (req: Request) => {
+    const running = abortable(reasons)(req)
+    started.emit('started')
+    return running
+  })
+  await app.ready()
+  const sock = socketPair()
+  app.serve(sock.server)
+  t.teardown(() => sock.server.destroy())
+  sock.send(JSON.stringify(rpc(1, 'quick')) + '\n')
+  t.same(await sock.lines.next(), { jsonrpc: '2.0', id: 1, result: 'quick' })
+  const running = waitFor(started, 'started')
+  sock.send(JSON.stringify(rpc(1, 'work')) + '\n')
+  await running
+  sock.send(JSON.stringify(mcpCancel(1)) + '\n')
+  t.same(await sock.lines.next(), { jsonrpc: '2.0', id: 1, error: { code: -32800, message: 'request cancelled' } })
   t.match(reasons, [{ code: 'LINEFY_ERR_CANCELLED' }])
 })
