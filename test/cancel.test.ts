@@ -231,7 +231,7 @@ t.test('a client leaving while a timed-out request is still failing writes nothi
   t.equal(app.activity.inFlight, 0)
 })
 
-t.test('a cancel for a request that is already failing changes nothing', async (t) => {
+t.test('a cancel for a request that is already failing changes nothing, not even its signal', async (t) => {
   const app = linefy()
   t.teardown(() => app.close())
   const onErrorSeen = deferred()
@@ -242,12 +242,14 @@ t.test('a cancel for a request that is already failing changes nothing', async (
     onErrorSeen.resolve()
     await releaseOnError.promise
   })
-  app.method('fails', () => { throw new Error('broken') })
+  let signal: AbortSignal | undefined
+  app.method('fails', (req) => { signal = req.signal; throw new Error('broken') })
   const replies = injectLines(app, [rpc(1, 'fails'), mcpCancel(1)])
   await onErrorSeen.promise
   releaseOnError.resolve()
   t.same(await replies, [{ jsonrpc: '2.0', id: 1, error: { code: -32001, message: 'broken' } }, undefined])
   t.same(errorsSeen, ['broken'])
+  t.equal(signal?.aborted, false, 'its signal is not aborted once its handler has ended')
 })
 
 t.test('a client that disconnects with one request running and one queued behind it starts neither again', async (t) => {
