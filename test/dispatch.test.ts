@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events'
 import { Writable } from 'node:stream'
 import pino from 'pino'
 import linefy, { Type, type Request } from '../index.js'
-import { deferred, injectLines, rpc, waitFor } from './helpers/util.js'
+import { captureLogger, deferred, injectLines, rpc, waitFor } from './helpers/util.js'
 import { socketPair } from './helpers/wire.js'
 
 t.test('a method runs another through conn.dispatch() and gets its reply line, hooks and schema checks included', async (t) => {
@@ -60,6 +60,21 @@ t.test("the caller's meta, progress listener and logger reach the request it dis
   t.same((await app.inject(rpc(1, 'outer')))?.result, { inner: { meta: { progressToken: 7 }, sent: [true, true] }, outerMeta: null, outerProgress: false })
   t.same(progress, [[1, 2, 'half'], [2, undefined, undefined]])
   t.match(records, [{ via: 'outer', reqId: 'i', method: 'inner', msg: 'inside' }])
+})
+
+t.test("a request's failure is logged at the level of its own logger, not the connection's: a dispatched request's, or one a hook changed", async (t) => {
+  const own = captureLogger('warn')
+  const app = linefy({ logger: own.log })
+  t.teardown(() => app.close())
+  // -32099 is no handler crash: 'request failed' is logged at info
+  app.method('refuses', () => { throw Object.assign(new Error('not now'), { code: -32099 }) })
+  app.addHook('onRequest', (req: Request) => { if (req.id === 'verbose') req.log.level = 'info' })
+  const caller = captureLogger('info')
+  app.method('outer', async (req: Request) => await req.connection.dispatch(rpc('inner', 'refuses'), { log: caller.log }))
+  t.same((await app.inject(rpc(1, 'outer')))?.result, '{"jsonrpc":"2.0","id":"inner","error":{"code":-32099,"message":"not now"}}')
+  t.match(caller.records.filter((r) => r.msg === 'request failed'), [{ level: 30, reqId: 'inner', code: -32099, err: { message: 'not now' } }])
+  await injectLines(app, [rpc('quiet', 'refuses'), rpc('verbose', 'refuses')])
+  t.match(own.records.filter((r) => r.msg === 'request failed'), [{ level: 30, reqId: 'verbose', code: -32099 }], 'only the request whose logger a hook set to info')
 })
 
 t.test('a dispatched request is cancelled with the request it runs for: when that one is cancelled, or already was', async (t) => {
