@@ -158,6 +158,26 @@ t.test('the requests still running when the request they run for is cancelled ar
   t.same(await sock.lines.next(), { jsonrpc: '2.0', id: 'c', result: 'finished' }, "the client's own request 'c' was not touched")
 })
 
+t.test('a request its parent dispatches once it has ended, from its abort listener, is cancelled at once, and the ones still running are cancelled too', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  const finished = new EventEmitter()
+  app.method('slow', (req: Request) => new Promise((resolve) => { req.signal.addEventListener('abort', () => resolve('late')) }))
+  app.method('cleanup', async () => 'cleaned')
+  app.method('outer', { timeout: 20 }, (req: Request) => {
+    const lines = [req.connection.dispatch(rpc('s', 'slow'), { parent: req }), req.connection.dispatch(rpc('t', 'slow'), { parent: req })]
+    req.signal.addEventListener('abort', () => {
+      lines.push(req.connection.dispatch(rpc('c', 'cleanup'), { parent: req }))
+      void Promise.all(lines).then((all) => finished.emit('done', all))
+    })
+    return new Promise(() => {})
+  })
+  const done = waitFor<[string[]]>(finished, 'done')
+  t.match(await app.inject(rpc(1, 'outer')), { id: 1, error: { code: -32003 } })
+  const cancelled = (id: string) => `{"jsonrpc":"2.0","id":"${id}","error":{"code":-32800,"message":"request cancelled"}}`
+  t.same((await done)[0], [cancelled('s'), cancelled('t'), cancelled('c')])
+})
+
 t.test('a request that ended reports no progress: not once it timed out, even while its onError hooks still run, nor after its reply', async (t) => {
   const app = linefy()
   t.teardown(() => app.close())
