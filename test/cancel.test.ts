@@ -1,6 +1,7 @@
+import { EventEmitter } from 'node:events'
 import t from 'tap'
 import linefy, { type Request } from '../index.js'
-import { deferred, rpc, settle, injectLines } from './helpers/util.js'
+import { deferred, rpc, settle, injectLines, waitFor } from './helpers/util.js'
 import { socketPair } from './helpers/wire.js'
 
 const mcpCancel = (requestId: unknown) => ({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId } })
@@ -199,30 +200,38 @@ t.test('a client that disconnects drops its requests queued at the gate', async 
   t.notOk(queuedRan)
 })
 
-t.test('a client leaving while a timed-out request is still failing writes nothing and keeps the timeout as the reason', async (t) => {
-  const app = linefy()
+t.test('a client leaving while a timed-out request is still failing writes nothing and keeps the timeout as the reason, whenever the handler reads its signal', async (t) => {
+  const app = linefy({ perConnection: 2 })
   t.teardown(() => app.close())
-  const onErrorSeen = deferred()
+  let failing = 0
+  const bothFailing = deferred()
   const onErrorDone = deferred()
-  let signal: AbortSignal | undefined
-  app.addHook('onError', async () => { onErrorSeen.resolve(); await onErrorDone.promise })
-  app.method('slow', { timeout: 20 }, (req) => { signal = req.signal; return new Promise(() => {}) })
+  let early: AbortSignal | undefined
+  let late: Request | undefined
+  app.addHook('onError', async () => {
+    if (++failing === 2) bothFailing.resolve()
+    await onErrorDone.promise
+  })
+  app.method('early', { timeout: 20 }, (req) => { early = req.signal; return new Promise(() => {}) })
+  // reads its signal only after the client has gone
+  app.method('late', { timeout: 20 }, (req) => { late = req; return new Promise(() => {}) })
   await app.ready()
   const sock = socketPair()
   const closed = new Promise((resolve) => sock.server.on('close', resolve))
   app.serve(sock.server)
-  sock.send(JSON.stringify(rpc(1, 'slow')) + '\n')
-  await onErrorSeen.promise
+  sock.send(JSON.stringify(rpc(1, 'early')) + '\n' + JSON.stringify(rpc(2, 'late')) + '\n')
+  await bothFailing.promise
   sock.server.destroy()
   await closed
   onErrorDone.resolve()
   await settle()
-  t.match(signal?.reason, { code: 'LINEFY_ERR_TIMEOUT' })
+  t.match(early?.reason, { code: 'LINEFY_ERR_TIMEOUT' })
+  t.match(late?.signal.reason, { code: 'LINEFY_ERR_TIMEOUT' })
   t.same(sock.lines.all, [])
   t.equal(app.activity.inFlight, 0)
 })
 
-t.test('a cancel for a request that is already failing changes nothing', async (t) => {
+t.test('a cancel for a request that is already failing changes nothing, not even its signal', async (t) => {
   const app = linefy()
   t.teardown(() => app.close())
   const onErrorSeen = deferred()
@@ -233,12 +242,14 @@ t.test('a cancel for a request that is already failing changes nothing', async (
     onErrorSeen.resolve()
     await releaseOnError.promise
   })
-  app.method('fails', () => { throw new Error('broken') })
+  let signal: AbortSignal | undefined
+  app.method('fails', (req) => { signal = req.signal; throw new Error('broken') })
   const replies = injectLines(app, [rpc(1, 'fails'), mcpCancel(1)])
   await onErrorSeen.promise
   releaseOnError.resolve()
   t.same(await replies, [{ jsonrpc: '2.0', id: 1, error: { code: -32001, message: 'broken' } }, undefined])
   t.same(errorsSeen, ['broken'])
+  t.equal(signal?.aborted, false, 'its signal is not aborted once its handler has ended')
 })
 
 t.test('a client that disconnects with one request running and one queued behind it starts neither again', async (t) => {
@@ -342,5 +353,31 @@ t.test('a cancel notice read from a socket cancels the running request, which al
   sock.send([rpc('w1', 'work'), mcpCancel('w1'), rpc(2, 'echo', [2])].map((m) => JSON.stringify(m) + '\n').join(''))
   t.same(await sock.lines.next(), { jsonrpc: '2.0', id: 'w1', error: { code: -32800, message: 'request cancelled' } })
   t.same(await sock.lines.next(), { jsonrpc: '2.0', id: 2, result: [2] }, 'the notice itself gets no reply')
+  t.match(reasons, [{ code: 'LINEFY_ERR_CANCELLED' }])
+})
+
+t.test('a client that reuses the id of a request already answered can cancel the new one, though the first waited both in a hook and in its handler', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  const reasons: unknown[] = []
+  app.addHook('onRequest', async () => {})
+  app.method('quick', async () => 'quick')
+  const started = new EventEmitter()
+  app.method('work', (req: Request) => {
+    const running = abortable(reasons)(req)
+    started.emit('started')
+    return running
+  })
+  await app.ready()
+  const sock = socketPair()
+  app.serve(sock.server)
+  t.teardown(() => sock.server.destroy())
+  sock.send(JSON.stringify(rpc(1, 'quick')) + '\n')
+  t.same(await sock.lines.next(), { jsonrpc: '2.0', id: 1, result: 'quick' })
+  const running = waitFor(started, 'started')
+  sock.send(JSON.stringify(rpc(1, 'work')) + '\n')
+  await running
+  sock.send(JSON.stringify(mcpCancel(1)) + '\n')
+  t.same(await sock.lines.next(), { jsonrpc: '2.0', id: 1, error: { code: -32800, message: 'request cancelled' } })
   t.match(reasons, [{ code: 'LINEFY_ERR_CANCELLED' }])
 })

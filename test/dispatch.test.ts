@@ -1,8 +1,10 @@
 import t from 'tap'
+import { EventEmitter } from 'node:events'
 import { Writable } from 'node:stream'
 import pino from 'pino'
 import linefy, { Type, type Request } from '../index.js'
-import { deferred, injectLines, rpc } from './helpers/util.js'
+import { captureLogger, deferred, injectLines, rpc, waitFor } from './helpers/util.js'
+import { socketPair } from './helpers/wire.js'
 
 t.test('a method runs another through conn.dispatch() and gets its reply line, hooks and schema checks included', async (t) => {
   const app = linefy()
@@ -60,6 +62,21 @@ t.test("the caller's meta, progress listener and logger reach the request it dis
   t.match(records, [{ via: 'outer', reqId: 'i', method: 'inner', msg: 'inside' }])
 })
 
+t.test("a request's failure is logged at the level of its own logger, not the connection's: a dispatched request's, or one a hook changed", async (t) => {
+  const own = captureLogger('warn')
+  const app = linefy({ logger: own.log })
+  t.teardown(() => app.close())
+  // -32099 is no handler crash: 'request failed' is logged at info
+  app.method('refuses', () => { throw Object.assign(new Error('not now'), { code: -32099 }) })
+  app.addHook('onRequest', (req: Request) => { if (req.id === 'verbose') req.log.level = 'info' })
+  const caller = captureLogger('info')
+  app.method('outer', async (req: Request) => await req.connection.dispatch(rpc('inner', 'refuses'), { log: caller.log }))
+  t.same((await app.inject(rpc(1, 'outer')))?.result, '{"jsonrpc":"2.0","id":"inner","error":{"code":-32099,"message":"not now"}}')
+  t.match(caller.records.filter((r) => r.msg === 'request failed'), [{ level: 30, reqId: 'inner', code: -32099, err: { message: 'not now' } }])
+  await injectLines(app, [rpc('quiet', 'refuses'), rpc('verbose', 'refuses')])
+  t.match(own.records.filter((r) => r.msg === 'request failed'), [{ level: 30, reqId: 'verbose', code: -32099 }], 'only the request whose logger a hook set to info')
+})
+
 t.test('a dispatched request is cancelled with the request it runs for: when that one is cancelled, or already was', async (t) => {
   const app = linefy()
   t.teardown(() => app.close())
@@ -91,6 +108,98 @@ t.test('a dispatched request is cancelled with the request it runs for: when tha
     '{"jsonrpc":"2.0","id":"e","error":{"code":-32800,"message":"request cancelled"}}'
   ], 'the one that ran first was not touched; the one dispatched after the cancel was cancelled at once')
   t.match(reasons, [{ code: 'LINEFY_ERR_CANCELLED' }, { code: 'LINEFY_ERR_CANCELLED' }, { code: 'LINEFY_ERR_CANCELLED' }])
+})
+
+t.test('the requests still running when the request they run for is cancelled are cancelled with it; one that already ended is not, nor a request of the client with its id', async (t) => {
+  const app = linefy({ perConnection: 2 })
+  t.teardown(() => app.close())
+  const reasons: unknown[] = []
+  const bothRunning = deferred()
+  const clientRunning = deferred()
+  const releaseClient = deferred()
+  const outerDone = new EventEmitter()
+  let running = 0
+  app.method('slow', (req: Request) => new Promise((resolve) => {
+    if (++running === 2) bothRunning.resolve()
+    req.signal.addEventListener('abort', () => { reasons.push(req.signal.reason); resolve('late') })
+  }))
+  app.method('quick', async () => 'quick')
+  app.method('mine', async (req: Request) => {
+    clientRunning.resolve()
+    await releaseClient.promise
+    return req.signal.aborted ? 'aborted' : 'finished'
+  })
+  app.method('outer', async (req: Request) => {
+    const s = req.connection.dispatch(rpc('s', 'slow'), { parent: req })
+    // it ends while the others run, and its id is one the client uses too
+    const c = await req.connection.dispatch(rpc('c', 'quick'), { parent: req })
+    const lines = [c, ...await Promise.all([s, req.connection.dispatch(rpc('t', 'slow'), { parent: req })])]
+    outerDone.emit('done', lines)
+  })
+  await app.ready()
+  const sock = socketPair()
+  app.serve(sock.server)
+  t.teardown(() => sock.server.destroy())
+  sock.send(JSON.stringify(rpc(1, 'outer')) + '\n' + JSON.stringify(rpc('c', 'mine')) + '\n')
+  await bothRunning.promise
+  await clientRunning.promise
+  t.same(reasons, [], 'nothing was cancelled before its parent was')
+  const done = waitFor<[string[]]>(outerDone, 'done')
+  sock.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 1 } }) + '\n')
+  t.same(await sock.lines.next(), { jsonrpc: '2.0', id: 1, error: { code: -32800, message: 'request cancelled' } })
+  const [lines] = await done
+  t.same(lines, [
+    '{"jsonrpc":"2.0","id":"c","result":"quick"}',
+    '{"jsonrpc":"2.0","id":"s","error":{"code":-32800,"message":"request cancelled"}}',
+    '{"jsonrpc":"2.0","id":"t","error":{"code":-32800,"message":"request cancelled"}}'
+  ])
+  t.match(reasons, [{ code: 'LINEFY_ERR_CANCELLED' }, { code: 'LINEFY_ERR_CANCELLED' }])
+  releaseClient.resolve()
+  t.same(await sock.lines.next(), { jsonrpc: '2.0', id: 'c', result: 'finished' }, "the client's own request 'c' was not touched")
+})
+
+t.test('a request its parent dispatches once it has ended, from its abort listener, is cancelled at once, and the ones still running are cancelled too', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  const finished = new EventEmitter()
+  app.method('slow', (req: Request) => new Promise((resolve) => { req.signal.addEventListener('abort', () => resolve('late')) }))
+  app.method('cleanup', async () => 'cleaned')
+  app.method('outer', { timeout: 20 }, (req: Request) => {
+    const lines = [req.connection.dispatch(rpc('s', 'slow'), { parent: req }), req.connection.dispatch(rpc('t', 'slow'), { parent: req })]
+    req.signal.addEventListener('abort', () => {
+      lines.push(req.connection.dispatch(rpc('c', 'cleanup'), { parent: req }))
+      void Promise.all(lines).then((all) => finished.emit('done', all))
+    })
+    return new Promise(() => {})
+  })
+  const done = waitFor<[string[]]>(finished, 'done')
+  t.match(await app.inject(rpc(1, 'outer')), { id: 1, error: { code: -32003 } })
+  const cancelled = (id: string) => `{"jsonrpc":"2.0","id":"${id}","error":{"code":-32800,"message":"request cancelled"}}`
+  t.same((await done)[0], [cancelled('s'), cancelled('t'), cancelled('c')])
+})
+
+t.test('a request that ended reports no progress: not once it timed out, even while its onError hooks still run, nor after its reply', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  const sent: boolean[] = []
+  const progressed = deferred()
+  let inner: Request | undefined
+  app.addHook('onError', async (req: Request) => { if (req.method === 'inner') await progressed.promise })
+  app.method('inner', { timeout: 20 }, async (req: Request) => {
+    inner = req
+    sent.push(req.progress(1))
+    await new Promise((resolve) => req.signal.addEventListener('abort', resolve))
+    sent.push(req.progress(2))
+    progressed.resolve()
+  })
+  const progress: unknown[] = []
+  app.method('outer', async (req: Request) => {
+    const line = await req.connection.dispatch(rpc('i', 'inner'), { progress: (p) => { progress.push(p) } })
+    return [line, (inner as Request).progress(3)]
+  })
+  t.same((await app.inject(rpc(1, 'outer')))?.result, ['{"jsonrpc":"2.0","id":"i","error":{"code":-32003,"message":"request timed out after 20 ms"}}', false])
+  t.same(sent, [true, false])
+  t.same(progress, [1], 'only the progress reported while it ran')
 })
 
 t.test('a method with gated: false takes no slot, so the requests it runs get one even at concurrency 1', async (t) => {

@@ -1,6 +1,6 @@
 import t from 'tap'
 import linefy, { Type, type Request } from '../index.js'
-import { deferred, rpc, settle, injectLines } from './helpers/util.js'
+import { captureLogger, deferred, rpc, settle, injectLines } from './helpers/util.js'
 
 t.test('a method answers with what its handler returns, sync or async', async (t) => {
   const app = linefy()
@@ -18,6 +18,31 @@ t.test('the handler sees id, method and params of the request', async (t) => {
   t.teardown(() => app.close())
   app.method('inspect', (req) => ({ id: req.id, method: req.method, params: req.params, note: req.isNotification }))
   t.same((await app.inject(rpc(7, 'inspect', [1, 2])))?.result, { id: 7, method: 'inspect', params: [1, 2], note: false })
+})
+
+t.test('req.server is the plugin the method was registered in, with its decorators', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  app.decorate('name', 'root')
+  app.register(async (p) => {
+    p.decorate('db', 'the plugin\'s db')
+    p.method('inside', (req) => (req.server as { db: string }).db)
+  })
+  app.method('outside', (req) => (req.server as { name: string, db?: string }).name + ', db ' + String((req.server as { db?: string }).db))
+  t.same(await injectLines(app, [rpc(1, 'inside'), rpc(2, 'outside')]), [
+    { jsonrpc: '2.0', id: 1, result: 'the plugin\'s db' },
+    { jsonrpc: '2.0', id: 2, result: 'root, db undefined' }
+  ])
+})
+
+t.test('req.log is one logger for the whole request: bindings a hook adds show in what the handler logs', async (t) => {
+  const { log, records } = captureLogger('info')
+  const app = linefy({ logger: log })
+  t.teardown(() => app.close())
+  app.addHook('preHandler', (req: Request) => { req.log.setBindings({ user: 'ann' }) })
+  app.method('work', (req) => { req.log.info('working'); return 'done' })
+  t.same((await app.inject(rpc(1, 'work')))?.result, 'done')
+  t.match(records.filter((r) => r.msg === 'working'), [{ user: 'ann', reqId: 1, method: 'work' }])
 })
 
 t.test('params are checked against the TypeBox schema: valid params reach the handler typed', async (t) => {

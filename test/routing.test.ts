@@ -55,6 +55,23 @@ t.test('an envelope that is not a JSON-RPC request answers -32600, echoing a val
   })
 })
 
+t.test('lines still waiting their turn at the close() deadline are refused -32005 with the id a reply to them would echo: null for one that is not a request', async (t) => {
+  const a = app(t, { closeGraceMs: 20 })
+  const held = deferred()
+  a.method('hold', () => { held.resolve(); return new Promise(() => {}) })
+  await a.ready()
+  const sock = socketPair()
+  a.serve(sock.server)
+  t.teardown(() => sock.server.destroy())
+  const waiting = ['null', '5', '"text"', '[{"jsonrpc":"2.0","id":3,"method":"echo"}]', '{"jsonrpc":"2.0","id":true,"method":"echo"}', '{"jsonrpc":"2.0","method":"echo"}', '{"jsonrpc":"2.0","id":2,"method":"echo"}']
+  sock.send([JSON.stringify(rpc(1, 'hold')), ...waiting].join('\n') + '\n')
+  await held.promise
+  const closed = a.close()
+  const shuttingDown = { code: -32005, message: 'server shutting down' }
+  t.same(await sock.lines.end(), [1, null, null, null, null, null, 2].map((id) => ({ jsonrpc: '2.0', id, error: shuttingDown })), 'the notification gets no reply')
+  await closed
+})
+
 t.test('seed mode: a request without params reaches the handler as {}, over a real socket; [] stays an array', async (t) => {
   const seen: unknown[] = []
   const path = join(tempDir(t), 'd.sock')

@@ -170,11 +170,12 @@ export function fail (req: Request, err: unknown): void {
 }
 
 function afterOnError (hookErr: unknown, req: Request, err: unknown): void {
-  if (hookErr !== null) req.log.error({ err: hookErr }, 'onError hook failed')
-  const wire = mapError(req[kContext].errorMapper, err, req, req.log)
+  // the request's own logger: a dispatched request's parent, or a level a hook set, may differ from the connection's
+  const log = req.log
+  if (hookErr !== null) log.error({ err: hookErr }, 'onError hook failed')
+  const wire = mapError(req[kContext].errorMapper, err, req, log)
   const level = err instanceof LinefyError ? err.level : wire.code === RpcCode.HANDLER_FAILED ? 'error' : 'info'
-  const log = req.connection.log
-  if (log.isLevelEnabled(level)) req.log[level]({ err, code: wire.code }, 'request failed')
+  if (log.isLevelEnabled(level)) log[level]({ err, code: wire.code }, 'request failed')
   finish(req, req.id === undefined ? undefined : errorLine(req[kIdJson], wire))
 }
 
