@@ -23,8 +23,8 @@ export const groups = {
     tests: ['test/internals/hooks.test.ts', 'test/internals/reply.test.ts', 'test/hooks.test.ts', 'test/cancel.test.ts', 'test/methods.test.ts', 'test/errors.test.ts', 'test/results.test.ts', 'test/error-mapper.test.ts', 'test/concurrency.test.ts', 'test/inject.test.ts', 'test/gate.test.ts', 'test/routing.test.ts', 'test/dispatch.test.ts', 'test/server-requests.test.ts']
   },
   connection: {
-    mutate: ['src/connection/connection.ts'],
-    tests: ['test/connections.test.ts', 'test/disconnect.test.ts', 'test/halfclose.test.ts', 'test/backpressure.test.ts', 'test/close.test.ts', 'test/cancel.test.ts', 'test/inject.test.ts', 'test/concurrency.test.ts', 'test/hooks.test.ts', 'test/framing.test.ts', 'test/server-requests.test.ts', 'test/dispatch.test.ts', 'test/http.test.ts']
+    mutate: ['src/connection/connection.ts', 'src/connection/backlog.ts', 'src/connection/in-flight.ts', 'src/connection/outbox.ts'],
+    tests: ['test/internals/backlog.test.ts', 'test/ascii-only.test.ts', 'test/connections.test.ts', 'test/disconnect.test.ts', 'test/halfclose.test.ts', 'test/backpressure.test.ts', 'test/close.test.ts', 'test/cancel.test.ts', 'test/inject.test.ts', 'test/concurrency.test.ts', 'test/hooks.test.ts', 'test/framing.test.ts', 'test/server-requests.test.ts', 'test/dispatch.test.ts', 'test/http.test.ts']
   }
 }
 

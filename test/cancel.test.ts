@@ -381,3 +381,55 @@ t.test('a client that reuses the id of a request already answered can cancel the
   t.same(await sock.lines.next(), { jsonrpc: '2.0', id: 1, error: { code: -32800, message: 'request cancelled' } })
   t.match(reasons, [{ code: 'LINEFY_ERR_CANCELLED' }])
 })
+
+t.test('a cancel looks past the lines of every shape waiting ahead of its target: only the target is cancelled', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  app.method('hold', () => new Promise((resolve) => setImmediate(resolve, 'held')))
+  app.method('echo', (req) => req.params)
+  const replies = await injectLines(app, [
+    rpc(1, 'hold'), 'null', '5', 'not json', [rpc(2, 'echo', [2])], rpc(3, 'echo', [3]), rpc('target', 'echo'), lspCancel('target')
+  ])
+  t.match(replies, [
+    { id: 1, result: 'held' },
+    { id: null, error: { code: -32600 } },
+    { id: null, error: { code: -32600 } },
+    { id: null, error: { code: -32700 } },
+    [{ id: 2, result: [2] }],
+    { id: 3, result: [3] },
+    { id: 'target', error: { code: -32800, message: 'request cancelled' } },
+    undefined
+  ])
+})
+
+t.test('with several requests running, the first finishing leaves every other one in cancel\'s reach', async (t) => {
+  const app = linefy({ perConnection: 3 })
+  t.teardown(() => app.close())
+  const release = deferred()
+  const started = new EventEmitter()
+  app.method('first', async () => {
+    started.emit('started')
+    await release.promise
+    return 'first'
+  })
+  app.method('work', (req: Request) => {
+    const running = abortable([])(req)
+    started.emit('started')
+    return running
+  })
+  await app.ready()
+  const sock = socketPair()
+  t.teardown(() => sock.server.destroy())
+  app.serve(sock.server)
+  let count = 0
+  const allStarted = new Promise<void>((resolve) => started.on('started', () => { if (++count === 3) resolve() }))
+  sock.send([rpc('a', 'first'), rpc('b', 'work'), rpc('c', 'work')].map((m) => JSON.stringify(m) + '\n').join(''))
+  await allStarted
+  release.resolve()
+  t.same(await sock.lines.next(), { jsonrpc: '2.0', id: 'a', result: 'first' })
+  sock.send(JSON.stringify(mcpCancel('c')) + '\n' + JSON.stringify(mcpCancel('b')) + '\n')
+  t.same([await sock.lines.next(), await sock.lines.next()], [
+    { jsonrpc: '2.0', id: 'c', error: { code: -32800, message: 'request cancelled' } },
+    { jsonrpc: '2.0', id: 'b', error: { code: -32800, message: 'request cancelled' } }
+  ])
+})

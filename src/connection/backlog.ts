@@ -40,16 +40,15 @@ export class Backlog {
     return e
   }
 
-  /** Marks a waiting request by id, to be answered -32800 in its turn; false when none waits. */
-  cancel (id: string | number): boolean {
+  /** Marks the first waiting request with this id, to be answered -32800 in its turn. */
+  cancel (id: string | number): void {
     for (let i = this.head; i < this.entries.length; i++) {
       const e = this.entries[i] as Entry
       if (e.line === null && (e.msg as { id?: unknown } | null)?.id === id) {
         e.cancelled = true
-        return true
+        return
       }
     }
-    return false
   }
 
   clear (): void {
