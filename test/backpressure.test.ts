@@ -132,3 +132,21 @@ t.test('reading stops with exactly maxBacklog lines waiting, and stops again eac
   for (const release of releases.splice(0)) release()
   t.same((await sock.lines.count(10)).map((l) => JSON.parse(l).result), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'every line answered, in order')
 })
+
+t.test('once a reply fills the write buffer, the rest of the lines read with it wait: they do not run and pile up more replies', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  let handled = 0
+  const reply = 'b'.repeat(200)
+  app.method('big', () => { handled++; return reply })
+  await app.ready()
+  const sock = chunkStream({ highWaterMark: 100, slowReader: true })
+  t.teardown(() => sock.server.destroy())
+  app.serve(sock.server)
+  let atFirstDrain = -1
+  // ahead of the connection's own listener, which starts the next line
+  sock.server.prependOnceListener('drain', () => { atFirstDrain = handled })
+  sock.push([0, 1, 2, 3, 4].map((i) => JSON.stringify(rpc(i, 'big')) + '\n').join(''))
+  t.same((await sock.lines.count(5)).map((l) => JSON.parse(l).id), [0, 1, 2, 3, 4], 'all answered as the reader kept up')
+  t.equal(atFirstDrain, 1, 'only one had run before the reader took its reply')
+})

@@ -112,27 +112,30 @@ t.test('past closeGraceMs, what runs is aborted and the lines still waiting are 
   t.same(echoed, [], 'the waiting lines never ran')
 })
 
-t.test('a line that reaches a connection after close began (a trailing line flushed at EOF) is refused -32005, never run', async (t) => {
-  const { app, path, held, conns, echoed } = await daemon(t)
-  const c = await connect(path, t)
-  c.send(HOLD)
-  await held.started
-  const draining = deferred()
-  // drain begins right after the last preClose hook
-  app.addHook('preClose', () => { setImmediate(draining.resolve) })
-  const closing = app.close()
-  await draining.promise
-  t.equal(conns[0].closing, true)
-  // what the framing hands over when it flushes the last line without its newline
-  conns[0].push(Buffer.from('{"jsonrpc":"2.0","id":2,"method":"echo"}\n'))
-  held.release()
-  t.same([await c.lines.next(), await c.lines.next()], [
-    { jsonrpc: '2.0', id: 1, result: 'held' },
-    { jsonrpc: '2.0', id: 2, error: { code: -32005, message: 'server shutting down' } }
-  ])
-  await closing
-  t.same(echoed, [])
-})
+for (const perConnection of [1, 2]) {
+  t.test(`a line that reaches a connection after close began (a trailing line flushed at EOF) is refused -32005, never run, with a slot free or not (perConnection ${perConnection})`, async (t) => {
+    const { app, path, held, conns, echoed } = await daemon(t, { perConnection })
+    const c = await connect(path, t)
+    c.send(HOLD)
+    await held.started
+    const draining = deferred()
+    // drain begins right after the last preClose hook
+    app.addHook('preClose', () => { setImmediate(draining.resolve) })
+    const closing = app.close()
+    await draining.promise
+    t.equal(conns[0].closing, true)
+    // what the framing hands over when it flushes the last line without its newline
+    conns[0].push(Buffer.from('{"jsonrpc":"2.0","id":2,"method":"echo"}\n'))
+    held.release()
+    // with a slot free the refusal need not wait for the reply ahead of it
+    t.same((await c.lines.count(2)).map((l) => JSON.parse(l)).sort((a, b) => a.id - b.id), [
+      { jsonrpc: '2.0', id: 1, result: 'held' },
+      { jsonrpc: '2.0', id: 2, error: { code: -32005, message: 'server shutting down' } }
+    ])
+    await closing
+    t.same(echoed, [])
+  })
+}
 
 t.test('after closeGraceMs what still runs is aborted and answered -32005', async (t) => {
   const { app, path, held } = await daemon(t, { closeGraceMs: 50 })

@@ -235,3 +235,50 @@ t.test('a queued request that fails gives its place in the queue up at once; a r
   t.match(await boom, { error: { message: 'boom' } })
   t.match(app2.activity, { inFlight: 0 })
 })
+
+t.test('a line read later never starts before one waiting ahead of it, even once perConnection is raised', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  const started: unknown[] = []
+  const widening = deferred()
+  const raise = deferred()
+  const raised = deferred()
+  const release = deferred()
+  app.method('widen', async (req) => {
+    started.push(req.id)
+    widening.resolve()
+    await raise.promise
+    req.connection.perConnection = 4
+    raised.resolve()
+    await release.promise
+    return 'widened'
+  })
+  app.method('echo', (req) => { started.push(req.id); return req.id })
+  await app.ready()
+  const sock = socketPair()
+  t.teardown(() => sock.server.destroy())
+  app.serve(sock.server)
+  // 'a' is read while one request at a time may run: it waits
+  sock.send(JSON.stringify(rpc('w', 'widen')) + '\n' + JSON.stringify(rpc('a', 'echo')) + '\n')
+  await widening.promise
+  raise.resolve()
+  await raised.promise
+  sock.send(JSON.stringify(rpc('b', 'echo')) + '\n')
+  t.same([await sock.lines.next(), await sock.lines.next()], [{ jsonrpc: '2.0', id: 'a', result: 'a' }, { jsonrpc: '2.0', id: 'b', result: 'b' }])
+  t.same(started, ['w', 'a', 'b'])
+  release.resolve()
+  t.same(await sock.lines.next(), { jsonrpc: '2.0', id: 'w', result: 'widened' })
+})
+
+t.test('a long backlog of synchronous requests is worked through in a loop: 50,000 waiting lines, no stack overflow', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  app.method('first', () => new Promise((resolve) => setImmediate(resolve, 'first')))
+  app.method('echo', (req) => req.id)
+  const N = 50_000
+  const lines: object[] = [rpc(0, 'first')]
+  for (let i = 1; i <= N; i++) lines.push(rpc(i, 'echo'))
+  const replies = await injectLines(app, lines)
+  t.equal(replies.length, N + 1)
+  t.ok(replies.every((r, i) => r?.result === (i === 0 ? 'first' : i)), 'each answered, in order')
+})
