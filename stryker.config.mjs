@@ -24,7 +24,7 @@ export const groups = {
   },
   connection: {
     mutate: ['src/connection/connection.ts', 'src/connection/backlog.ts', 'src/connection/in-flight.ts', 'src/connection/outbox.ts'],
-    tests: ['test/internals/backlog.test.ts', 'test/ascii-only.test.ts', 'test/connections.test.ts', 'test/disconnect.test.ts', 'test/halfclose.test.ts', 'test/backpressure.test.ts', 'test/close.test.ts', 'test/cancel.test.ts', 'test/inject.test.ts', 'test/concurrency.test.ts', 'test/hooks.test.ts', 'test/framing.test.ts', 'test/server-requests.test.ts', 'test/dispatch.test.ts', 'test/http.test.ts']
+    tests: ['test/internals/backlog.test.ts', 'test/ascii-only.test.ts', 'test/connections.test.ts', 'test/disconnect.test.ts', 'test/halfclose.test.ts', 'test/backpressure.test.ts', 'test/close.test.ts', 'test/cancel.test.ts', 'test/inject.test.ts', 'test/concurrency.test.ts', 'test/hooks.test.ts', 'test/framing.test.ts', 'test/server-requests.test.ts', 'test/dispatch.test.ts', 'test/http.test.ts', 'test/routing.test.ts']
   }
 }
 

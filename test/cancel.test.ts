@@ -433,3 +433,19 @@ t.test('with several requests running, the first finishing leaves every other on
     { jsonrpc: '2.0', id: 'b', error: { code: -32800, message: 'request cancelled' } }
   ])
 })
+
+t.test('a cancel for an id both running and waiting (a client reusing ids) cancels the running one only', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  app.method('work', abortable([]))
+  app.method('next', () => new Promise((resolve) => setImmediate(resolve, 'next')))
+  app.method('echo', (req) => req.params)
+  // 'next' takes the slot the cancel frees, so the second id 1 is still waiting after it
+  const replies = await injectLines(app, [rpc(1, 'work'), rpc(2, 'next'), rpc(1, 'echo', ['waiting']), mcpCancel(1)])
+  t.same(replies, [
+    { jsonrpc: '2.0', id: 1, error: { code: -32800, message: 'request cancelled' } },
+    { jsonrpc: '2.0', id: 2, result: 'next' },
+    { jsonrpc: '2.0', id: 1, result: ['waiting'] },
+    undefined
+  ])
+})

@@ -244,3 +244,19 @@ t.test('what a client sends while its connection ends is discarded: not run, not
   t.equal(ran, 0)
   t.same(records.filter((r) => r.level > 30), [])
 })
+
+t.test('past closeGraceMs every request still running is answered -32005, however many run at once', async (t) => {
+  const app = linefy({ closeGraceMs: 20, perConnection: 3 })
+  let running = 0
+  const all = deferred()
+  app.method('stuck', () => new Promise(() => { if (++running === 3) all.resolve() }))
+  t.teardown(() => app.close())
+  await app.ready()
+  const sock = chunkStream()
+  app.serve(sock.server)
+  sock.push([1, 2, 3].map((id) => JSON.stringify({ jsonrpc: '2.0', id, method: 'stuck' }) + '\n').join(''))
+  await all.promise
+  await app.close()
+  const shuttingDown = { code: -32005, message: 'server shutting down' }
+  t.same((await sock.lines.end()).sort((a, b) => a.id - b.id), [1, 2, 3].map((id) => ({ jsonrpc: '2.0', id, error: shuttingDown })))
+})

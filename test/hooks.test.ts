@@ -264,6 +264,17 @@ t.test('conn.notify pushes a notification to the client, and says so', async (t)
   t.same(pushed, [true, true])
 })
 
+t.test('a notification sent from an onConnection hook reaches the client before it has sent anything', async (t) => {
+  const app = linefy()
+  t.teardown(() => app.close())
+  app.addHook('onConnection', async (conn) => { conn.notify('hello', { server: 'linefy' }) })
+  await app.ready()
+  const sock = socketPair()
+  t.teardown(() => sock.server.destroy())
+  app.serve(sock.server)
+  t.same(await sock.lines.next(), { jsonrpc: '2.0', method: 'hello', params: { server: 'linefy' } })
+})
+
 t.test('conn.notify on an injected connection does not crash the process', async (t) => {
   const app = linefy()
   t.teardown(() => app.close())
