@@ -63,12 +63,12 @@ t.test('lines still waiting their turn at the close() deadline are refused -3200
   const sock = socketPair()
   a.serve(sock.server)
   t.teardown(() => sock.server.destroy())
-  const waiting = ['null', '5', '"text"', '[{"jsonrpc":"2.0","id":3,"method":"echo"}]', '{"jsonrpc":"2.0","id":true,"method":"echo"}', '{"jsonrpc":"2.0","method":"echo"}', '{"method":"echo"}', '{"jsonrpc":"2.0","id":2,"method":"echo"}']
+  const waiting = ['null', '5', '"text"', '[{"jsonrpc":"2.0","id":3,"method":"echo"}]', '{"jsonrpc":"2.0","id":true,"method":"echo"}', '{"method":"echo"}', '{"jsonrpc":"2.0","id":2,"method":"echo"}', '{"jsonrpc":"2.0","method":"echo"}', '{"jsonrpc":"2.0","id":4,"method":"echo"}']
   sock.send([JSON.stringify(rpc(1, 'hold')), ...waiting].join('\n') + '\n')
   await held.promise
   const closed = a.close()
   const shuttingDown = { code: -32005, message: 'server shutting down' }
-  t.same(await sock.lines.end(), [1, null, null, null, null, null, null, 2].map((id) => ({ jsonrpc: '2.0', id, error: shuttingDown })), 'the notification gets no reply; a line without "jsonrpc" is no notification')
+  t.same(await sock.lines.end(), [1, null, null, null, null, null, null, 2, 4].map((id) => ({ jsonrpc: '2.0', id, error: shuttingDown })), 'the notification gets no reply; a line without "jsonrpc" is no notification')
   await closed
 })
 
