@@ -261,7 +261,7 @@ export function chunkStream (opts: { highWaterMark?: number, slowReader?: boolea
     writableHighWaterMark: opts.highWaterMark ?? 16 * 1024,
     read () {},
     write (chunk: Buffer, _enc, cb) {
-      lines.push(chunk.toString())
+      lines.push(chunk)
       if (opts.slowReader === true) setImmediate(cb)
       else cb()
     },
